@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    GuardianLink,
+    Invitation,
+    Language,
+    LearnerProfile,
+    MentorProfile,
+    Organization,
+    ReviewerProfile,
+    User,
+)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "is_active", "is_staff", "date_joined"]
+    search_fields = ["email", "full_name"]
+    list_filter = ["is_active", "is_staff", "groups"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Name"), {"fields": ("full_name", "preferred_name", "pronouns")}),
+        (
+            _("Roles and permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),
+    )
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "city", "state"]
+    list_filter = ["kind", "state"]
+    search_fields = ["name"]
+
+
+admin.site.register(Language)
+
+
+@admin.register(MentorProfile)
+class MentorProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "specialty", "organization", "capacity", "status", "accepting_learners"]
+    list_filter = ["status", "career_stage", "accepting_learners"]
+    search_fields = ["user__full_name", "user__email", "specialty"]
+    list_select_related = ["user", "organization"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(LearnerProfile)
+class LearnerProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "stage", "date_of_birth", "school"]
+    list_filter = ["stage"]
+    search_fields = ["user__full_name", "user__email"]
+    list_select_related = ["user", "school"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(GuardianLink)
+class GuardianLinkAdmin(admin.ModelAdmin):
+    list_display = ["invited_email", "learner", "guardian", "status", "verified_at"]
+    list_filter = ["status"]
+    list_select_related = ["learner__user", "guardian"]
+    raw_id_fields = ["guardian", "learner"]
+
+
+@admin.register(ReviewerProfile)
+class ReviewerProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "organization", "max_load"]
+    list_select_related = ["user", "organization"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "role", "invited_by", "created_at", "accepted_at"]
+    list_filter = ["role"]
+    readonly_fields = ["token"]
+    raw_id_fields = ["invited_by", "accepted_by", "guardian_link"]

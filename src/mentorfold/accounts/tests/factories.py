@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import factory
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.utils import timezone
+
+from mentorfold.accounts.models import (
+    GuardianLink,
+    Language,
+    LearnerProfile,
+    MentorProfile,
+    Organization,
+    ReviewerProfile,
+    Role,
+    User,
+)
+
+TEST_PASSWORD = "correct-horse-battery-staple"
+TEST_TOTP_SECRET = "JBSWY3DPEHPK3PXPTESTSECRET234567"
+
+
+def birthday_for_age(years: int, today: date | None = None) -> date:
+    today = today or timezone.localdate()
+    return today.replace(year=today.year - years) - timedelta(days=30)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    full_name = factory.Faker("name")
+    password = factory.django.Password(TEST_PASSWORD)
+
+    @factory.post_generation
+    def verified(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if create and extracted is not False:
+            EmailAddress.objects.create(user=obj, email=obj.email, verified=True, primary=True)
+
+    @factory.post_generation
+    def roles(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
+        for role in extracted or []:
+            obj.grant_role(Role(role))
+
+
+def add_totp(user: User, secret: str = TEST_TOTP_SECRET) -> Authenticator:
+    return Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": secret})
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    kind = Organization.Kind.SCHOOL
+    state = "WA"
+
+
+class LanguageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Language
+        django_get_or_create = ("code",)
+
+    code = "es"
+    name = "Spanish"
+
+
+class MentorProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MentorProfile
+
+    user = factory.SubFactory(UserFactory, roles=[Role.MENTOR])
+    specialty = "Family medicine"
+    status = MentorProfile.Status.ACTIVE
+    capacity = 2
+
+
+class LearnerProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LearnerProfile
+
+    class Params:
+        age = 20
+
+    user = factory.SubFactory(UserFactory, roles=[Role.LEARNER])
+    stage = LearnerProfile.Stage.UNDERGRADUATE
+    date_of_birth = factory.LazyAttribute(lambda o: birthday_for_age(o.age))
+
+
+class GuardianLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GuardianLink
+
+    guardian = factory.SubFactory(UserFactory, roles=[Role.GUARDIAN])
+    learner = factory.SubFactory(LearnerProfileFactory, age=16, stage=LearnerProfile.Stage.HIGH_SCHOOL)
+    invited_email = factory.LazyAttribute(lambda o: o.guardian.email if o.guardian else "parent@example.org")
+    status = GuardianLink.Status.VERIFIED
+
+
+class ReviewerProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReviewerProfile
+
+    user = factory.SubFactory(UserFactory, roles=[Role.REVIEWER])

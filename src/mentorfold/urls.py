@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from mentorfold.accounts.views import RoleSignupView
+from mentorfold.core import views as core_views
+
+handler403 = "mentorfold.core.views.error_403"
+handler404 = "mentorfold.core.views.error_404"
+handler500 = "mentorfold.core.views.error_500"
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("become-a-mentor/", core_views.become_mentor, name="become_mentor"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("tasks/<uuid:pk>/", core_views.task_progress, name="task_progress"),
+    path("accounts/signup/", RoleSignupView.as_view(), name="account_signup"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("mentorfold.accounts.urls")),
+]
