@@ -61,6 +61,10 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "mentorfold.core",
     "mentorfold.accounts",
+    "mentorfold.programs",
+    "mentorfold.matching",
+    "mentorfold.shadowing",
+    "mentorfold.grants",
 ]
 
 MIDDLEWARE = [

@@ -19,4 +19,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("mentorfold.accounts.urls")),
+    path("programs/", include("mentorfold.programs.urls")),
+    path("matching/", include("mentorfold.matching.urls")),
+    path("shadowing/", include("mentorfold.shadowing.urls")),
+    path("grants/", include("mentorfold.grants.urls")),
 ]

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from mentorfold.core.models import AuditEvent
+from mentorfold.core.registry import panels_for
 
 from . import selectors, services
 from .forms import (
@@ -61,6 +62,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             context["has_verified_guardian"] = any(link.is_verified for link in context["guardian_links"])
     if user.has_role(Role.GUARDIAN):
         context["children"] = selectors.children_of(user)
+    context["panels"] = panels_for(request)
     return render(request, "accounts/dashboard.html", context)
 
 
