@@ -5,7 +5,7 @@ set -euo pipefail
 PORT=${PGTEST_PORT:-54329}
 STATE=${PGTEST_STATE:-/tmp/mentorfold-pgtest.dir}
 BIN=$(dirname "$(ls -d /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)")
-as_owner() { if [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/bash -c "$1"; else bash -c "$1"; fi; }
+as_owner() { if [ "$(id -u)" -eq 0 ]; then (cd / && su postgres -s /bin/bash -c "$1"); else bash -c "$1"; fi; }
 case "${1:-}" in
   start)
     dir=$(mktemp -d /tmp/mentorfold-pg.XXXXXX)
