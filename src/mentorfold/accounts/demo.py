@@ -156,7 +156,7 @@ def seed_people(*, size: str, rng: random.Random, today: date) -> dict[str, int]
                 capacity=rng.choice([1, 1, 2, 2, 2, 3, 4]),
                 years_in_practice=0 if resident else rng.randint(2, 35),
                 accepting_learners=rng.random() > 0.1,
-                status=MentorProfile.Status.ACTIVE if i % 10 else MentorProfile.Status.ONBOARDING,
+                status=MentorProfile.Status.ACTIVE if i == 0 or i % 10 else MentorProfile.Status.ONBOARDING,
                 bio="I practise in a community clinic and love teaching curious students."
                 if i == 0
                 else "Happy to host learners in clinic and talk about the path to medicine.",

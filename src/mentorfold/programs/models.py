@@ -99,12 +99,20 @@ class Program(models.Model):
     )
     region = models.CharField(_("region"), max_length=100, blank=True)
     is_public = models.BooleanField(_("shown on the public site"), default=True)
+    sites = models.ManyToManyField(
+        "Site", blank=True, related_name="programs", verbose_name=_("clinic sites this program uses")
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def eligible_stage_labels(self) -> list[str]:
+        labels = dict(LearnerProfile.Stage.choices)
+        return [str(labels.get(stage, stage)) for stage in self.eligible_stages or []]
 
     def clean(self) -> None:
         super().clean()
@@ -170,6 +178,7 @@ class Enrollment(models.Model):
     statement = models.TextField(_("why you want to take part"), max_length=3000)
     interests = models.CharField(_("interests"), max_length=500, blank=True)
     availability = models.JSONField(_("when you can come"), default=list, blank=True)
+    languages = models.CharField(_("languages you speak"), max_length=200, blank=True)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.APPLIED)
     decision_reason = models.TextField(_("reason"), blank=True)
     decided_by = models.ForeignKey(
@@ -300,10 +309,51 @@ class RequirementRecord(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = models.TextField(_("note"), blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-submitted_at"]
-        indexes = [models.Index(fields=["person", "requirement", "status"])]
+        indexes = [
+            models.Index(fields=["person", "requirement", "status"]),
+            models.Index(fields=["status", "submitted_at"], name="record_queue_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.requirement} — {self.person} ({self.get_status_display()})"
+
+
+class ImportBatch(models.Model):
+    """An uploaded CSV/XLSX of people, parsed and previewed before anything is written (all or nothing)."""
+
+    class Kind(models.TextChoices):
+        LEARNERS = "learners", _("Learners")
+        MENTORS = "mentors", _("Mentors")
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", _("Checked, waiting for confirmation")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed, nothing was written")
+
+    kind = models.CharField(_("people"), max_length=10, choices=Kind.choices)
+    original_name = models.CharField(_("file"), max_length=200)
+    rows = models.JSONField(default=list, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    task_run_id = models.UUIDField(null=True, blank=True)
+    created_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = _("import batches")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} from {self.original_name}"
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.errors)

@@ -14,6 +14,7 @@ from django.utils.module_loading import import_string
 # Each app that has demo data adds its seeder here, in dependency order.
 SEEDERS = [
     "mentorfold.accounts.demo.seed_people",
+    "mentorfold.programs.demo.seed_programs",
 ]
 # Demo data is anchored to a fixed day so that ages, terms and hours are the same on every run.
 DEMO_TODAY = date(2026, 11, 2)

@@ -1,0 +1,431 @@
+"""Import learners or mentors from CSV/XLSX: parse and check every row first, then write all or nothing.
+
+Rows are numbered as a spreadsheet shows them: the header is row 1, the first person is row 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from allauth.account.forms import default_token_generator
+from allauth.account.models import EmailAddress
+from allauth.account.utils import user_pk_to_url_str
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mentorfold.accounts.models import Language, LearnerProfile, MentorProfile, Organization, Role, User
+from mentorfold.core.audit import audit
+from mentorfold.core.mail import send_templated_mail
+
+from .models import ImportBatch
+
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_IMPORT_ROWS = 20000
+EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0, after its 1900 leap-year bug
+
+COLUMNS = {
+    ImportBatch.Kind.LEARNERS: (["email", "full_name", "stage", "date_of_birth"], ["school", "languages"]),
+    ImportBatch.Kind.MENTORS: (
+        ["email", "full_name", "specialty"],
+        ["capacity", "languages", "organization"],
+    ),
+}
+
+STAGE_ALIASES = {
+    "high school": LearnerProfile.Stage.HIGH_SCHOOL,
+    "highschool": LearnerProfile.Stage.HIGH_SCHOOL,
+    "hs": LearnerProfile.Stage.HIGH_SCHOOL,
+    "undergraduate": LearnerProfile.Stage.UNDERGRADUATE,
+    "pre-med": LearnerProfile.Stage.UNDERGRADUATE,
+    "premed": LearnerProfile.Stage.UNDERGRADUATE,
+    "college": LearnerProfile.Stage.UNDERGRADUATE,
+    "medical student": LearnerProfile.Stage.MEDICAL_STUDENT,
+    "med student": LearnerProfile.Stage.MEDICAL_STUDENT,
+    "resident": LearnerProfile.Stage.RESIDENT,
+}
+
+
+def _row_error(row: int, column: str, message: str) -> dict[str, Any]:
+    return {"row": row, "column": column, "message": message}
+
+
+def _clean_cell(value: Any) -> Any:
+    if isinstance(value, str):
+        # Non-breaking spaces and zero-width characters come with copy-paste from web pages.
+        value = value.replace("\u00a0", " ").replace("\ufeff", "").replace("\u200b", "")
+        return " ".join(value.split())
+    return value
+
+
+def _header_name(value: Any) -> str:
+    return re.sub(r"[\s\-]+", "_", str(_clean_cell(value) or "").strip().lower())
+
+
+def read_table(*, name: str, data: bytes) -> tuple[list[str], list[list[Any]]]:
+    """Header and data rows of a CSV (UTF-8, with or without BOM) or XLSX file; raises ValidationError."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ValidationError(
+            {"file": _("File: the limit for imports is 5 MB. Split the list into smaller files.")}
+        )
+    lowered = name.lower()
+    if lowered.endswith(".xlsx") or data[:2] == b"PK":
+        rows = _read_xlsx(data)
+    elif lowered.endswith((".csv", ".txt")):
+        rows = _read_csv(data)
+    else:
+        raise ValidationError({"file": _("File: upload a .csv or .xlsx file.")})
+    rows = [r for r in rows if any(_clean_cell(c) not in (None, "") for c in r)]
+    if not rows:
+        raise ValidationError({"file": _("File: it is empty. The first row must name the columns.")})
+    if len(rows) - 1 > MAX_IMPORT_ROWS:
+        raise ValidationError(
+            {"file": _("File: at most %(n)d people per import. Split the list.") % {"n": MAX_IMPORT_ROWS}}
+        )
+    header = [_header_name(c) for c in rows[0]]
+    return header, rows[1:]
+
+
+def _read_csv(data: bytes) -> list[list[Any]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError(
+            {"file": _("File: save the CSV as UTF-8 (in Excel: Save As → CSV UTF-8) and upload it again.")}
+        ) from None
+    sample = text[:4096]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return [list(r) for r in csv.reader(io.StringIO(text, newline=""), dialect)]
+
+
+def _read_xlsx(data: bytes) -> list[list[Any]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:
+        raise ValidationError({"file": _("File: this is not a readable .xlsx workbook.")}) from None
+    try:
+        sheet = workbook.worksheets[0]
+        return [list(r) for r in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+def parse_date(value: Any) -> date:
+    """A date from a spreadsheet: a real date, an Excel serial number, or text like 2009-04-17 or 4/17/2009."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not 1 <= value < 2958466:
+            raise ValueError("serial out of range")
+        return EXCEL_EPOCH + timedelta(days=int(value))
+    text = str(value or "").strip()
+    if re.fullmatch(r"\d{1,5}(\.0+)?", text):
+        return parse_date(int(float(text)))
+    for fmt in ("%Y-%m-%d", "%m/%d/%Y", "%Y/%m/%d"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"not a date: {text!r}")
+
+
+def _parse_stage(value: str) -> str:
+    key = value.strip().lower().replace("_", " ")
+    if key.replace(" ", "_") in LearnerProfile.Stage.values:
+        return key.replace(" ", "_")
+    for stage in LearnerProfile.Stage:
+        if key == str(stage.label).lower():
+            return stage.value
+    if key in STAGE_ALIASES:
+        return STAGE_ALIASES[key]
+    raise ValueError(value)
+
+
+def parse_people(
+    *,
+    kind: str,
+    header: list[str],
+    rows: Iterable[list[Any]],
+    today: date | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Check every row; returns (clean rows, errors). Nothing is written."""
+    today = today or timezone.localdate()
+    required, optional = COLUMNS[ImportBatch.Kind(kind)]
+    missing = [c for c in required if c not in header]
+    if missing:
+        return [], [
+            _row_error(
+                1,
+                c,
+                _("Column %(col)s is missing. The first row must name these columns: %(cols)s.")
+                % {"col": c, "cols": ", ".join(required)},
+            )
+            for c in missing
+        ]
+    languages = {}
+    for code, name in Language.objects.values_list("code", "name"):
+        languages[code.lower()] = code
+        languages[name.lower()] = code
+    errors: list[dict[str, Any]] = []
+    clean: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    position = {c: header.index(c) for c in required + optional if c in header}
+    parsed_rows: list[tuple[int, dict[str, Any]]] = []
+    for offset, raw in enumerate(rows):
+        number = offset + 2
+        cells = {c: _clean_cell(raw[i]) if i < len(raw) else None for c, i in position.items()}
+        parsed_rows.append((number, cells))
+    emails = [str(cells.get("email") or "").lower() for _n, cells in parsed_rows]
+    existing = set(User.objects.filter(email__in=[e for e in emails if e]).values_list("email", flat=True))
+    for number, cells in parsed_rows:
+        row_errors: list[dict[str, Any]] = []
+        out: dict[str, Any] = {"row": number}
+
+        def fail(column: str, message: str, number: int = number, row_errors: list = row_errors) -> None:
+            row_errors.append(_row_error(number, column, message))
+
+        for column in required:
+            if cells.get(column) in (None, ""):
+                fail(column, _("%(col)s is empty; fill it in.") % {"col": column})
+        email = str(cells.get("email") or "").lower()
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                fail("email", _("%(value)s is not an e-mail address.") % {"value": email})
+            else:
+                if email in seen:
+                    fail(
+                        "email",
+                        _("%(email)s is also on row %(row)d; each person may appear once.")
+                        % {"email": email, "row": seen[email]},
+                    )
+                elif email in existing:
+                    fail(
+                        "email",
+                        _("%(email)s already has an account; remove the row or edit that person instead.")
+                        % {"email": email},
+                    )
+                seen.setdefault(email, number)
+        out["email"] = email
+        out["full_name"] = str(cells.get("full_name") or "")[:150]
+        codes: list[str] = []
+        for part in re.split(r"[,;/]", str(cells.get("languages") or "")):
+            part = part.strip().lower()
+            if not part:
+                continue
+            if part in languages:
+                codes.append(languages[part])
+            else:
+                fail(
+                    "languages",
+                    _("Unknown language %(value)s; use names like Spanish, Vietnamese, Somali.")
+                    % {"value": part},
+                )
+        out["languages"] = sorted(set(codes))
+        if kind == ImportBatch.Kind.LEARNERS:
+            if cells.get("stage"):
+                try:
+                    out["stage"] = _parse_stage(str(cells["stage"]))
+                except ValueError:
+                    fail(
+                        "stage",
+                        _(
+                            "%(value)s is not a stage; use high school, undergraduate, medical student or resident."
+                        )
+                        % {"value": cells["stage"]},
+                    )
+            if cells.get("date_of_birth") not in (None, ""):
+                try:
+                    dob = parse_date(cells["date_of_birth"])
+                except ValueError:
+                    fail(
+                        "date_of_birth",
+                        _("%(value)s is not a date; use the format 2009-04-17.")
+                        % {"value": cells["date_of_birth"]},
+                    )
+                else:
+                    age = today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
+                    if dob > today or age < 13 or dob.year < 1931:
+                        fail(
+                            "date_of_birth",
+                            _("%(value)s is not a plausible birth date; learners are 13 or older.")
+                            % {"value": dob.isoformat()},
+                        )
+                    out["date_of_birth"] = dob.isoformat()
+            out["school"] = str(cells.get("school") or "")[:200]
+        else:
+            out["specialty"] = str(cells.get("specialty") or "")[:100]
+            out["organization"] = str(cells.get("organization") or "")[:200]
+            capacity = cells.get("capacity")
+            out["capacity"] = 2
+            if capacity not in (None, ""):
+                try:
+                    out["capacity"] = int(float(str(capacity)))
+                    if not 0 <= out["capacity"] <= 30:
+                        raise ValueError
+                except ValueError:
+                    fail("capacity", _("%(value)s: use a whole number from 0 to 30.") % {"value": capacity})
+        if row_errors:
+            errors.extend(row_errors)
+        else:
+            clean.append(out)
+    return clean, errors
+
+
+@transaction.atomic
+def import_batch_create(*, actor: User, kind: str, name: str, data: bytes) -> ImportBatch:
+    """Parse and check an uploaded file; store the result for the preview page. Writes no people."""
+    if not actor.has_role(Role.COORDINATOR):
+        raise PermissionDenied
+    header, rows = read_table(name=name, data=data)
+    clean, errors = parse_people(kind=kind, header=header, rows=rows)
+    batch = ImportBatch.objects.create(
+        kind=kind, original_name=name[:200], rows=clean, errors=errors, created_by=actor
+    )
+    audit(
+        actor=actor,
+        action="import.preview",
+        target=batch,
+        data={"rows": len(clean) + len({e["row"] for e in errors}), "errors": len(errors)},
+    )
+    return batch
+
+
+def _org_ids(names: set[str], kind: str) -> dict[str, int]:
+    found = {o.name.lower(): o.pk for o in Organization.objects.filter(kind=kind, name__in=names)}
+    new = [Organization(name=n, kind=kind) for n in sorted(names) if n.lower() not in found]
+    Organization.objects.bulk_create(new, ignore_conflicts=True)
+    return {o.name.lower(): o.pk for o in Organization.objects.filter(kind=kind, name__in=names)}
+
+
+def import_batch_commit(
+    *, batch: ImportBatch, actor: User, report: Callable[[int, str], None] | None = None
+) -> int:
+    """Create everyone in the batch inside one transaction: any failure writes nothing. Returns the count."""
+    if not actor.has_role(Role.COORDINATOR):
+        raise PermissionDenied
+    report = report or (lambda percent, message: None)
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status not in {ImportBatch.Status.PREVIEW, ImportBatch.Status.RUNNING}:
+            raise ValidationError(_("This import was already run."))
+        if batch.errors:
+            raise ValidationError(
+                _("Fix the rows with problems and upload the file again; nothing was imported.")
+            )
+        rows = batch.rows
+        emails = [r["email"] for r in rows]
+        taken = list(User.objects.filter(email__in=emails).values_list("email", flat=True)[:5])
+        if taken:
+            raise ValidationError(
+                _("These people joined since the preview: %(emails)s. Upload the file again.")
+                % {"emails": ", ".join(taken)}
+            )
+        report(10, _("Creating accounts"))
+        users = [User(email=r["email"], full_name=r["full_name"]) for r in rows]
+        for user in users:
+            user.set_unusable_password()
+        User.objects.bulk_create(users, batch_size=1000)
+        by_email = dict(User.objects.filter(email__in=emails).values_list("email", "pk"))
+        EmailAddress.objects.bulk_create(
+            [EmailAddress(user_id=by_email[e], email=e, verified=False, primary=True) for e in emails],
+            batch_size=1000,
+        )
+        role = Role.LEARNER if batch.kind == ImportBatch.Kind.LEARNERS else Role.MENTOR
+        group, _created = Group.objects.get_or_create(name=role.value)
+        User.groups.through.objects.bulk_create(
+            [User.groups.through(user_id=by_email[e], group_id=group.pk) for e in emails], batch_size=1000
+        )
+        report(50, _("Creating profiles"))
+        if batch.kind == ImportBatch.Kind.LEARNERS:
+            schools = _org_ids({r["school"] for r in rows if r["school"]}, Organization.Kind.SCHOOL)
+            LearnerProfile.objects.bulk_create(
+                [
+                    LearnerProfile(
+                        user_id=by_email[r["email"]],
+                        stage=r["stage"],
+                        date_of_birth=date.fromisoformat(r["date_of_birth"]),
+                        school_id=schools.get(r["school"].lower()),
+                    )
+                    for r in rows
+                ],
+                batch_size=1000,
+            )
+            profiles = dict(
+                LearnerProfile.objects.filter(user_id__in=by_email.values()).values_list("user_id", "pk")
+            )
+            through = LearnerProfile.languages.through
+            owner_field = "learnerprofile_id"
+        else:
+            orgs = _org_ids(
+                {r["organization"] for r in rows if r["organization"]}, Organization.Kind.HEALTH_SYSTEM
+            )
+            MentorProfile.objects.bulk_create(
+                [
+                    MentorProfile(
+                        user_id=by_email[r["email"]],
+                        specialty=r["specialty"],
+                        capacity=r["capacity"],
+                        organization_id=orgs.get(r["organization"].lower()),
+                        status=MentorProfile.Status.ONBOARDING,
+                    )
+                    for r in rows
+                ],
+                batch_size=1000,
+            )
+            profiles = dict(
+                MentorProfile.objects.filter(user_id__in=by_email.values()).values_list("user_id", "pk")
+            )
+            through = MentorProfile.languages.through
+            owner_field = "mentorprofile_id"
+        language_ids = dict(Language.objects.values_list("code", "pk"))
+        through.objects.bulk_create(
+            [
+                through(**{owner_field: profiles[by_email[r["email"]]], "language_id": language_ids[code]})
+                for r in rows
+                for code in r["languages"]
+            ],
+            batch_size=1000,
+        )
+        batch.status = ImportBatch.Status.DONE
+        batch.created_count = len(rows)
+        batch.save(update_fields=["status", "created_count"])
+        audit(
+            actor=actor, action="import.commit", target=batch, data={"created": len(rows), "kind": batch.kind}
+        )
+        report(90, _("Sending invitations"))
+        user_ids = list(by_email.values())
+        transaction.on_commit(lambda: _send_welcome(user_ids, actor))
+    return len(rows)
+
+
+def _send_welcome(user_ids: list[int], actor: User) -> None:
+    """Imported people choose their password through a one-time link (allauth's password-reset key)."""
+    for user in User.objects.filter(pk__in=user_ids):
+        url = reverse(
+            "account_reset_password_from_key",
+            kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
+        )
+        send_templated_mail(
+            to=[user.email],
+            subject=_("You are invited to Mentorfold"),
+            template="programs/email/imported_welcome.txt",
+            context={"user": user, "url": url, "invited_by": actor},
+        )

@@ -1,0 +1,471 @@
+"""Program pages, applications, requirements, consent, documents, the review queue, import and export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from mentorfold.accounts.models import GuardianLink, LearnerProfile, Role
+from mentorfold.core.audit import audit
+from mentorfold.core.tracking import task_run_start
+
+from . import exporting, importing, selectors, services
+from .forms import (
+    ApplyForm,
+    DecisionForm,
+    ImportForm,
+    OptInForm,
+    ReviewForm,
+    RevokeForm,
+    SignForm,
+    UploadForm,
+)
+from .models import Document, Enrollment, ImportBatch, Program, Requirement, RequirementRecord, Site, Term
+from .tasks import import_people
+
+QUEUE_PAGE_SIZE = 50
+
+
+def _require(request: HttpRequest, perm: str, obj: Any = None) -> None:
+    if not request.user.has_perm(perm, obj):
+        raise PermissionDenied
+
+
+def _ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def _add_errors(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+# --- Public -----------------------------------------------------------------------------------------------
+
+
+@require_GET
+def program_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "programs/program_list.html", {"programs": selectors.public_programs()})
+
+
+@require_GET
+def program_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    try:
+        program = selectors.program_detail(slug)
+    except Program.DoesNotExist:
+        raise Http404 from None
+    return render(request, "programs/program_detail.html", {"program": program})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def apply(request: HttpRequest, slug: str, term_pk: int) -> HttpResponse:
+    term = get_object_or_404(Term.objects.select_related("program"), pk=term_pk, program__slug=slug)
+    learner = getattr(request.user, "learner_profile", None)
+    if learner is None or not request.user.has_perm("programs.apply"):
+        raise PermissionDenied
+    form = ApplyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.enrollment_apply(learner=learner, term=term, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request, _("Your application was sent. You will see its status on your dashboard.")
+            )
+            if learner.is_minor:
+                has_guardian = learner.guardian_links.filter(status=GuardianLink.Status.VERIFIED).exists()
+                messages.info(
+                    request,
+                    _(
+                        "Because you are under 18, your parent or guardian must sign consent. We e-mailed them."
+                    )
+                    if has_guardian
+                    else _(
+                        "Because you are under 18, a parent or guardian must join and sign consent. "
+                        "Invite them from your dashboard."
+                    ),
+                )
+            return redirect("dashboard")
+    return render(request, "programs/apply.html", {"form": form, "term": term, "program": term.program})
+
+
+# --- Requirements: sign, upload, see status ---------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def my_requirements(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    learner = getattr(user, "learner_profile", None)
+    mentor = getattr(user, "mentor_profile", None)
+    if learner is None and mentor is None:
+        raise PermissionDenied
+    rows = selectors.learner_requirements(learner) if learner else selectors.mentor_requirements(mentor)
+    return render(request, "programs/my_requirements.html", {"rows": rows})
+
+
+def _own_requirement(request: HttpRequest, pk: int) -> Requirement:
+    requirement = get_object_or_404(Requirement.objects.select_related("program", "site"), pk=pk)
+    if requirement.kind == Requirement.Kind.GUARDIAN_CONSENT:
+        raise Http404
+    wanted = Role.LEARNER if requirement.applies_to == Requirement.AppliesTo.LEARNER else Role.MENTOR
+    if not request.user.has_role(wanted):
+        raise PermissionDenied
+    return requirement
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def requirement_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    requirement = _own_requirement(request, pk)
+    form = SignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.attestation_sign(
+                requirement=requirement,
+                person=request.user,
+                signed_name=form.cleaned_data["signed_name"],
+                ip=_ip(request),
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Signed. A coordinator will review it."))
+            return redirect("programs:my_requirements")
+    return render(request, "programs/sign.html", {"form": form, "requirement": requirement})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def requirement_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    requirement = _own_requirement(request, pk)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.requirement_document_submit(
+                requirement=requirement,
+                person=request.user,
+                upload=form.cleaned_data["file"],
+                done_on=form.cleaned_data["done_on"],
+                expires_on=form.cleaned_data["expires_on"],
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Uploaded. A coordinator will review it."))
+            return redirect("programs:my_requirements")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "programs/upload.html", {"form": form, "requirement": requirement}, status=status)
+
+
+@login_required
+@never_cache
+@require_GET
+def document_download(request: HttpRequest, pk: int) -> FileResponse:
+    document = get_object_or_404(Document, pk=pk)
+    if not request.user.has_perm("programs.view_document", document):
+        raise Http404  # do not reveal that someone else's document exists
+    response = FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=document.original_name,
+        content_type=document.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- Guardian consent ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def consent(request: HttpRequest, learner_pk: int, slug: str) -> HttpResponse:
+    learner = get_object_or_404(LearnerProfile.objects.select_related("user"), pk=learner_pk)
+    if not request.user.has_perm("programs.sign_consent", learner):
+        raise Http404
+    program = get_object_or_404(Program.objects.prefetch_related("sites"), slug=slug)
+    requirement = services.guardian_consent_requirement(program)
+    if requirement is None:
+        raise Http404
+    record = (
+        RequirementRecord.objects.filter(requirement=requirement, person_id=learner.user_id)
+        .order_by("-submitted_at", "-pk")
+        .first()
+    )
+    form = SignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.guardian_consent_sign(
+                learner=learner,
+                program=program,
+                guardian=request.user,
+                signed_name=form.cleaned_data["signed_name"],
+                ip=_ip(request),
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Thank you. Your consent for %(name)s is recorded.") % {"name": learner.user.full_name},
+            )
+            return redirect("dashboard")
+    sites = list(program.sites.all()) or list(Site.objects.filter(is_active=True)[:10])
+    site_requirements: dict[int, list[Requirement]] = {}
+    for r in Requirement.objects.filter(site__in=sites, applies_to=Requirement.AppliesTo.LEARNER):
+        site_requirements.setdefault(r.site_id, []).append(r)
+    site_rows = [(site, site_requirements.get(site.pk, [])) for site in sites]
+    signed = record is not None and record.status in {
+        RequirementRecord.Status.SUBMITTED,
+        RequirementRecord.Status.APPROVED,
+    }
+    return render(
+        request,
+        "programs/consent.html",
+        {
+            "learner": learner,
+            "program": program,
+            "requirement": requirement,
+            "record": record,
+            "signed": signed,
+            "site_rows": site_rows,
+            "form": form,
+            "revoke_form": RevokeForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def consent_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_object_or_404(RequirementRecord, pk=pk, requirement__kind=Requirement.Kind.GUARDIAN_CONSENT)
+    form = RevokeForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        cancelled = services.guardian_consent_revoke(record=record, actor=request.user, reason=reason)
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("dashboard")
+    messages.success(
+        request,
+        _("Consent withdrawn. %(n)d future clinic visit(s) were cancelled.") % {"n": cancelled},
+    )
+    return redirect("dashboard")
+
+
+# --- Mentors ------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def opt_in(request: HttpRequest, pk: int) -> HttpResponse:
+    term = get_object_or_404(Term.objects.select_related("program"), pk=pk)
+    mentor = getattr(request.user, "mentor_profile", None)
+    if mentor is None or not request.user.has_perm("programs.opt_in"):
+        raise PermissionDenied
+    current = term.mentor_opt_ins.filter(mentor=mentor).first()
+    form = OptInForm(request.POST or None, initial={"capacity": current.capacity if current else 1})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.mentor_opt_in(mentor=mentor, term=term, capacity=form.cleaned_data["capacity"])
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("You are taking part in %(term)s.") % {"term": term})
+            return redirect("dashboard")
+    return render(request, "programs/opt_in.html", {"form": form, "term": term, "current": current})
+
+
+# --- Coordinators -------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def manage(request: HttpRequest) -> HttpResponse:
+    _require(request, "programs.manage")
+    return render(
+        request,
+        "programs/manage.html",
+        {
+            "counts": selectors.coordinator_counts(),
+            "programs": Program.objects.prefetch_related("terms").order_by("name"),
+            "imports": selectors.recent_imports(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def sites(request: HttpRequest) -> HttpResponse:
+    _require(request, "programs.manage")
+    site_list = Site.objects.select_related("health_system").prefetch_related("requirements").order_by("name")
+    return render(request, "programs/sites.html", {"sites": site_list})
+
+
+@login_required
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    _require(request, "programs.review_records")
+    kind = request.GET.get("kind", "")
+    if kind not in Requirement.Kind.values:
+        kind = ""
+    page = Paginator(selectors.review_queue(kind=kind), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "programs/queue.html",
+        {"page": page, "kind": kind, "kinds": Requirement.Kind.choices, "form": ReviewForm()},
+    )
+
+
+@login_required
+@require_POST
+def review(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, "programs.review_records")
+    record = get_object_or_404(RequirementRecord, pk=pk)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Decision: choose approve or reject."))
+    else:
+        try:
+            services.requirement_record_review(
+                record=record,
+                actor=request.user,
+                approve=form.cleaned_data["decision"] == "approve",
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Saved: %(record)s.") % {"record": record.requirement.name})
+    back = reverse("programs:queue")
+    page = request.POST.get("page", "")
+    return redirect(f"{back}?page={page}" if page.isdigit() else back)
+
+
+@login_required
+@require_GET
+def enrollments(request: HttpRequest) -> HttpResponse:
+    _require(request, "programs.manage")
+    status = request.GET.get("status", "applied")
+    if status not in Enrollment.Status.values:
+        status = ""
+    term_id = request.GET.get("term", "")
+    qs = selectors.enrollments_for_review(term_id=int(term_id) if term_id.isdigit() else None, status=status)
+    page = Paginator(qs, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "programs/enrollments.html",
+        {"page": page, "status": status, "statuses": Enrollment.Status.choices, "form": DecisionForm()},
+    )
+
+
+@login_required
+@require_POST
+def enrollment_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, "programs.manage")
+    enrollment = get_object_or_404(Enrollment, pk=pk)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.enrollment_decide(enrollment=enrollment, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Decision saved."))
+    else:
+        messages.error(request, _("Decision: choose accept, waitlist or decline."))
+    return redirect(reverse("programs:enrollments") + "?status=" + request.POST.get("status", "applied")[:12])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_upload(request: HttpRequest) -> HttpResponse:
+    _require(request, "programs.manage")
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > importing.MAX_IMPORT_BYTES:
+            form.add_error(
+                "file", _("File: the limit for imports is 5 MB. Split the list into smaller files.")
+            )
+        else:
+            try:
+                batch = importing.import_batch_create(
+                    actor=request.user, kind=form.cleaned_data["kind"], name=upload.name, data=upload.read()
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                return redirect("programs:import_preview", pk=batch.pk)
+    return render(request, "programs/import_upload.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, "programs.manage")
+    batch = get_object_or_404(ImportBatch, pk=pk)
+    if request.method == "POST":
+        if batch.has_errors or batch.status != ImportBatch.Status.PREVIEW:
+            messages.error(
+                request, _("Nothing was imported: fix the rows listed below and upload the file again.")
+            )
+            return redirect("programs:import_preview", pk=batch.pk)
+        ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING)
+        run = task_run_start(
+            task=import_people,
+            kind="programs.import",
+            label=_("Import %(kind)s from %(name)s")
+            % {"kind": batch.get_kind_display(), "name": batch.original_name},
+            user=request.user,
+            batch_id=batch.pk,
+            actor_id=request.user.pk,
+        )
+        ImportBatch.objects.filter(pk=batch.pk).update(task_run_id=run.pk)
+        return redirect("task_progress", pk=run.pk)
+    error_rows = sorted({e["row"] for e in batch.errors})
+    return render(
+        request,
+        "programs/import_preview.html",
+        {"batch": batch, "error_rows": error_rows, "sample": batch.rows[:20]},
+    )
+
+
+@login_required
+@require_GET
+def export(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
+    _require(request, "programs.manage")
+    if kind not in exporting.EXPORT_KINDS or fmt not in {"csv", "xlsx"}:
+        raise Http404
+    rows = exporting.export_rows(kind)
+    stamp = timezone.localdate().isoformat()
+    if fmt == "csv":
+        body, content_type = exporting.write_csv(rows), "text/csv; charset=utf-8"
+    else:
+        body = exporting.write_xlsx(rows)
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    audit(actor=request.user, action="export", data={"kind": kind, "format": fmt}, request=request)
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="mentorfold-{kind}-{stamp}.{fmt}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
