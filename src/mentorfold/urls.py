@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from mentorfold.accounts.views import RoleSignupView
 from mentorfold.core import views as core_views
+from mentorfold.shadowing import views as shadowing_views
 
 handler403 = "mentorfold.core.views.error_403"
 handler404 = "mentorfold.core.views.error_404"
@@ -14,6 +15,7 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("become-a-mentor/", core_views.become_mentor, name="become_mentor"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("verify/<str:code>/", shadowing_views.verify, name="certificate_verify"),
     path("tasks/<uuid:pk>/", core_views.task_progress, name="task_progress"),
     path("accounts/signup/", RoleSignupView.as_view(), name="account_signup"),
     path("accounts/", include("allauth.urls")),

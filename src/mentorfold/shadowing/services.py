@@ -1,0 +1,601 @@
+"""The verbs of shadowing: publish and cancel slots, book, cancel, check in/out, verify hours, certificates."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from mentorfold.accounts.models import LearnerProfile, MentorProfile, Role
+from mentorfold.core.audit import audit
+from mentorfold.matching.models import Mentorship
+from mentorfold.programs import compliance
+from mentorfold.programs.models import Enrollment, Program, Site
+
+from . import selectors
+from .models import Booking, CalendarFeedToken, HoursCertificate, PatientFeedback, Slot
+from .notify import booking_notify
+from .phi import LABELS, find_identifiers
+
+LATE_CANCEL_HOURS = 24
+CHECK_IN_EARLY_MINUTES = 60
+MAX_SERIES_WEEKS = 26
+
+
+def _when(value: datetime) -> str:
+    return formats.date_format(timezone.localtime(value), "l j F Y, H:i")
+
+
+def _is_coordinator(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.has_role(Role.COORDINATOR))
+
+
+# --- Slots -----------------------------------------------------------------------------------------------
+
+
+def slot_create(
+    *,
+    mentor: MentorProfile,
+    site: Site,
+    program: Program,
+    starts_at: datetime,
+    ends_at: datetime,
+    capacity: int = 1,
+    notes: str = "",
+    repeat_weekly_until: date | None = None,
+    actor: Any,
+    now: datetime | None = None,
+) -> list[Slot]:
+    """Publish one slot, or the same slot every week until ``repeat_weekly_until`` (one series)."""
+    now = now or timezone.now()
+    if starts_at <= now:
+        raise ValidationError({"starts_at": _("Start: choose a time in the future.")}, code="past")
+    if ends_at <= starts_at:
+        raise ValidationError({"ends_at": _("End: the end must be after the start.")}, code="order")
+    if capacity > site.max_learners_at_once:
+        raise ValidationError(
+            {
+                "capacity": _(
+                    "How many learners: %(site)s allows at most %(max)d at once — lower the number."
+                )
+                % {"site": site.name, "max": site.max_learners_at_once}
+            },
+            code="site_max",
+        )
+    starts: list[datetime] = [starts_at]
+    if repeat_weekly_until is not None:
+        if repeat_weekly_until < timezone.localdate(starts_at):
+            raise ValidationError(
+                {"repeat_weekly_until": _("Repeat until: choose a date on or after the first slot.")},
+                code="repeat_order",
+            )
+        local_start = timezone.localtime(starts_at)
+        for week in range(1, MAX_SERIES_WEEKS + 2):
+            day = local_start.date() + timedelta(weeks=week)
+            if day > repeat_weekly_until:
+                break
+            if week > MAX_SERIES_WEEKS:
+                raise ValidationError(
+                    {"repeat_weekly_until": _("Repeat until: a series can run at most 26 weeks.")},
+                    code="too_long",
+                )
+            starts.append(timezone.make_aware(datetime.combine(day, local_start.time())))
+    duration = ends_at - starts_at
+    series = uuid.uuid4() if len(starts) > 1 else None
+    slots = [
+        Slot(
+            mentor=mentor,
+            site=site,
+            program=program,
+            starts_at=start,
+            ends_at=start + duration,
+            capacity=capacity,
+            notes=notes,
+            series=series,
+        )
+        for start in starts
+    ]
+    for slot in slots:
+        slot.full_clean()
+    with transaction.atomic():
+        created = Slot.objects.bulk_create(slots)
+        audit(
+            actor=actor,
+            action="shadowing.slot_create",
+            target=created[0],
+            data={"count": len(created), "series": str(series) if series else ""},
+        )
+    return created
+
+
+def slots_cancel(*, slots: list[Slot], actor: Any, reason: str, now: datetime | None = None) -> int:
+    """Cancel open future slots (and their bookings, telling each learner). Returns slots cancelled."""
+    now = now or timezone.now()
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(
+            {"reason": _("Reason: tell learners why the slots are cancelled.")}, code="reason"
+        )
+    count = 0
+    with transaction.atomic():
+        for slot in slots:
+            if not _is_coordinator(actor) and slot.mentor.user_id != actor.pk:
+                raise PermissionDenied
+            if slot.status != Slot.Status.OPEN or slot.starts_at <= now:
+                continue
+            slot.status = Slot.Status.CANCELLED
+            slot.cancel_reason = reason
+            slot.save(update_fields=["status", "cancel_reason"])
+            for booking in slot.bookings.filter(status=Booking.Status.BOOKED).select_related("learner__user"):
+                booking.slot = slot
+                _cancel(booking=booking, actor=actor, reason=reason, now=now, late=False)
+            count += 1
+        if count:
+            audit(actor=actor, action="shadowing.slots_cancel", data={"count": count}, reason=reason)
+    return count
+
+
+# --- Booking ---------------------------------------------------------------------------------------------
+
+
+def _refuse(message: str, code: str) -> ValidationError:
+    return ValidationError(message, code=code)
+
+
+def _week_bounds(day: date) -> tuple[datetime, datetime]:
+    monday = day - timedelta(days=day.weekday())
+    start = timezone.make_aware(datetime.combine(monday, time.min))
+    return start, start + timedelta(days=7)
+
+
+def booking_eligibility_errors(
+    *, learner: LearnerProfile, slot: Slot, now: datetime | None = None
+) -> list[ValidationError]:
+    """Every reason ``learner`` cannot book ``slot`` (capacity aside), each with its own code and message."""
+    now = now or timezone.now()
+    day = timezone.localdate(slot.starts_at)
+    program = slot.program
+    if slot.status != Slot.Status.OPEN:
+        return [
+            _refuse(_("This slot was cancelled by the mentor. Please choose another time."), "slot_cancelled")
+        ]
+    if slot.starts_at <= now:
+        return [_refuse(_("This slot has already started. Please choose a time in the future."), "slot_past")]
+    if Booking.objects.filter(slot=slot, learner=learner, status__in=Booking.ACTIVE).exists():
+        return [_refuse(_("You have already booked this slot."), "already_booked")]
+    errors: list[ValidationError] = []
+    enrollments = Enrollment.objects.filter(
+        learner=learner,
+        term__program=program,
+        status=Enrollment.Status.ACCEPTED,
+        term__starts_on__lte=day,
+        term__ends_on__gte=day,
+    ).values_list("term_id", flat=True)
+    term_ids = list(enrollments)
+    if not term_ids:
+        errors.append(
+            _refuse(
+                _("You are not enrolled in %(program)s on %(day)s. Apply to the program first.")
+                % {"program": program.name, "day": formats.date_format(day, "j F Y")},
+                "not_enrolled",
+            )
+        )
+    elif (
+        not program.allows_open_booking
+        and not Mentorship.objects.filter(
+            mentor=slot.mentor,
+            learner=learner,
+            term_id__in=term_ids,
+            status__in=[Mentorship.Status.ACTIVE, Mentorship.Status.PAUSED],
+        ).exists()
+    ):
+        errors.append(
+            _refuse(
+                _("You can only book slots of your own mentor in %(program)s. Choose one of their slots.")
+                % {"program": program.name},
+                "not_matched",
+            )
+        )
+    for blocker in compliance.learner_blockers(learner, program=program, site=slot.site, on=day):
+        errors.append(_refuse(blocker.message, blocker.code))
+    if compliance.mentor_blockers(slot.mentor, program=program, site=slot.site, on=day):
+        errors.append(
+            _refuse(
+                _("This mentor cannot host learners at %(site)s right now. Please choose another slot.")
+                % {"site": slot.site.name},
+                "mentor_not_cleared",
+            )
+        )
+    mine = Booking.objects.filter(learner=learner, status__in=Booking.ACTIVE).select_related("slot")
+    overlap = mine.filter(slot__starts_at__lt=slot.ends_at, slot__ends_at__gt=slot.starts_at).first()
+    if overlap is not None:
+        errors.append(
+            _refuse(
+                _("You already have a booking at that time (%(when)s). Cancel it first or pick another time.")
+                % {"when": _when(overlap.slot.starts_at)},
+                "overlap",
+            )
+        )
+    week_start, week_end = _week_bounds(day)
+    in_week = mine.filter(
+        slot__program=program, slot__starts_at__gte=week_start, slot__starts_at__lt=week_end
+    ).count()
+    if in_week + 1 > program.max_bookings_per_week:
+        errors.append(
+            _refuse(
+                _("%(program)s allows at most %(max)d sessions a week, and you have %(n)d that week.")
+                % {"program": program.name, "max": program.max_bookings_per_week, "n": in_week},
+                "weekly_limit",
+            )
+        )
+    used = selectors.planned_minutes(learner=learner, program=program)
+    cap = program.max_hours_per_experience * 60
+    if used + slot.minutes > cap:
+        errors.append(
+            _refuse(
+                _(
+                    "%(program)s allows at most %(max)d hours per experience. You have %(used)s hours booked "
+                    "or done, and this slot is %(slot)s hours."
+                )
+                % {
+                    "program": program.name,
+                    "max": program.max_hours_per_experience,
+                    "used": selectors.hours(used),
+                    "slot": selectors.hours(slot.minutes),
+                },
+                "hours_cap",
+            )
+        )
+    return errors
+
+
+def booking_create(*, learner: LearnerProfile, slot: Slot, now: datetime | None = None) -> Booking:
+    """Book ``slot`` for ``learner`` if they are eligible and a seat is left (safe under concurrent bookings)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # The row lock serialises bookings of one slot (SQLite: IMMEDIATE transactions serialise all writes).
+        slot = (
+            Slot.objects.select_for_update(of=("self",))
+            .select_related("site", "program", "mentor__user")
+            .get(pk=slot.pk)
+        )
+        errors = booking_eligibility_errors(learner=learner, slot=slot, now=now)
+        if errors:
+            raise ValidationError(errors)
+        taken = Booking.objects.filter(slot=slot, status__in=Booking.ACTIVE).count()
+        if taken >= slot.seats:
+            raise ValidationError(_("This slot just filled up. Please choose another time."), code="full")
+        booking = Booking(slot=slot, learner=learner)
+        booking.full_clean()
+        booking.save()
+        booking_notify(
+            booking=booking,
+            event="booked",
+            text=_("Shadowing booked: %(learner)s with %(mentor)s, %(when)s")
+            % {"learner": learner.user.full_name, "mentor": slot.mentor, "when": _when(slot.starts_at)},
+        )
+    return booking
+
+
+def _cancel(*, booking: Booking, actor: Any, reason: str, now: datetime, late: bool) -> None:
+    booking.status = Booking.Status.CANCELLED
+    booking.cancelled_by = actor if getattr(actor, "is_authenticated", False) else None
+    booking.cancel_reason = reason
+    booking.cancelled_at = now
+    booking.is_late_cancellation = late
+    booking.save(
+        update_fields=["status", "cancelled_by", "cancel_reason", "cancelled_at", "is_late_cancellation"]
+    )
+    booking_notify(
+        booking=booking,
+        event="cancelled",
+        text=_("Shadowing cancelled: %(when)s with %(mentor)s. Reason: %(reason)s")
+        % {"when": _when(booking.slot.starts_at), "mentor": booking.slot.mentor, "reason": reason},
+    )
+
+
+def booking_cancel(*, booking: Booking, actor: Any, reason: str, now: datetime | None = None) -> Booking:
+    """Either side cancels with a reason; less than a day before the start counts as a late cancellation."""
+    now = now or timezone.now()
+    is_learner = booking.learner.user_id == actor.pk
+    is_mentor = booking.slot.mentor.user_id == actor.pk
+    if not (is_learner or is_mentor or _is_coordinator(actor)):
+        raise PermissionDenied
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Reason: please say why you are cancelling.")}, code="reason")
+    if booking.status != Booking.Status.BOOKED:
+        raise ValidationError(_("Only a booked session can be cancelled."), code="not_booked")
+    if booking.slot.starts_at <= now:
+        raise ValidationError(
+            _("This session has already started, so it can no longer be cancelled."), code="started"
+        )
+    late = booking.slot.starts_at - now < timedelta(hours=LATE_CANCEL_HOURS)
+    with transaction.atomic():
+        _cancel(booking=booking, actor=actor, reason=reason, now=now, late=late)
+        if not is_learner:
+            audit(
+                actor=actor,
+                action="shadowing.booking_cancel",
+                target=booking,
+                reason=reason,
+                data={"late": late},
+            )
+    return booking
+
+
+def cancel_future_bookings_on_consent_revoked(
+    *, learner: LearnerProfile, program: Program, actor: Any = None, reason: str = "", **_kwargs: Any
+) -> int:
+    """Handler for programs.hooks: a guardian withdrew consent, so the learner's future bookings end now."""
+    now = timezone.now()
+    bookings = Booking.objects.filter(
+        learner=learner, slot__program=program, status=Booking.Status.BOOKED, slot__starts_at__gt=now
+    ).select_related("slot__mentor__user", "learner__user")
+    count = 0
+    for booking in bookings:
+        _cancel(booking=booking, actor=actor, reason=_("Guardian consent withdrawn"), now=now, late=False)
+        count += 1
+    if count:
+        audit(
+            actor=actor,
+            action="shadowing.bookings_cancel_consent_revoked",
+            target=learner,
+            data={"count": count, "program": program.pk},
+            reason=reason,
+        )
+    return count
+
+
+# --- The day of the visit --------------------------------------------------------------------------------
+
+
+def booking_check_in(*, booking: Booking, actor: Any, now: datetime | None = None) -> Booking:
+    now = now or timezone.now()
+    if booking.learner.user_id != actor.pk:
+        raise PermissionDenied
+    if booking.status != Booking.Status.BOOKED or booking.checked_in_at is not None:
+        raise ValidationError(_("You have already checked in to this session."), code="checked_in")
+    if now < booking.slot.starts_at - timedelta(minutes=CHECK_IN_EARLY_MINUTES) or now > booking.slot.ends_at:
+        raise ValidationError(
+            _("You can check in from one hour before the session starts until it ends."),
+            code="check_in_window",
+        )
+    booking.checked_in_at = now
+    booking.save(update_fields=["checked_in_at"])
+    return booking
+
+
+def booking_check_out(*, booking: Booking, actor: Any, now: datetime | None = None) -> Booking:
+    now = now or timezone.now()
+    if booking.learner.user_id != actor.pk:
+        raise PermissionDenied
+    if booking.checked_in_at is None:
+        raise ValidationError(_("Check in first, then check out when you leave."), code="not_checked_in")
+    if booking.checked_out_at is not None:
+        raise ValidationError(_("You have already checked out."), code="checked_out")
+    booking.checked_out_at = max(now, booking.checked_in_at)
+    booking.save(update_fields=["checked_out_at"])
+    return booking
+
+
+def booking_times_correct(
+    *, booking: Booking, actor: Any, checked_in_at: datetime, checked_out_at: datetime, reason: str
+) -> Booking:
+    """A coordinator corrects the check-in and check-out times (e.g. the learner forgot to press the button)."""
+    if not _is_coordinator(actor):
+        raise PermissionDenied
+    if not reason.strip():
+        raise ValidationError({"reason": _("Reason: say why the times are corrected.")}, code="reason")
+    if checked_out_at < checked_in_at:
+        raise ValidationError(
+            {"checked_out_at": _("Checked out: must be after the check-in time.")}, code="order"
+        )
+    before = {"in": str(booking.checked_in_at), "out": str(booking.checked_out_at)}
+    with transaction.atomic():
+        booking.checked_in_at, booking.checked_out_at = checked_in_at, checked_out_at
+        booking.full_clean()
+        booking.save(update_fields=["checked_in_at", "checked_out_at"])
+        audit(
+            actor=actor,
+            action="shadowing.booking_times_correct",
+            target=booking,
+            data={"before": before},
+            reason=reason,
+        )
+    return booking
+
+
+def hours_verify(
+    *,
+    booking: Booking,
+    actor: Any,
+    minutes: int | None = None,
+    reason: str = "",
+    patients_consented: int | None = None,
+    patients_declined: int | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """The mentor confirms the hours (as checked in/out, else the slot length) or edits them with a reason."""
+    now = now or timezone.now()
+    if booking.slot.mentor.user_id != actor.pk and not _is_coordinator(actor):
+        raise PermissionDenied
+    if booking.status not in Booking.ACTIVE:
+        raise ValidationError(_("Only a booked or completed session can be verified."), code="not_active")
+    if booking.slot.starts_at > now:
+        raise ValidationError(_("Hours can be verified once the session has started."), code="future")
+    suggested = booking.attended_minutes or booking.slot.minutes  # 0 attended minutes: use the slot
+    if minutes is None:
+        minutes = suggested
+    if minutes <= 0:
+        raise ValidationError(
+            {"minutes": _("Minutes: enter a number above 0, or mark the learner absent.")}, code="minutes"
+        )
+    if minutes != suggested and not reason.strip():
+        raise ValidationError(
+            {"reason": _("Reason: you changed the hours, so please say why (for example: left early).")},
+            code="reason",
+        )
+    with transaction.atomic():
+        booking.verified_minutes = minutes
+        booking.verified_by = actor
+        booking.verified_at = now
+        booking.verification_note = reason.strip()
+        booking.status = Booking.Status.COMPLETED
+        if patients_consented is not None:
+            booking.patients_consented = patients_consented
+        if patients_declined is not None:
+            booking.patients_declined = patients_declined
+        booking.full_clean()
+        booking.save()
+        audit(
+            actor=actor,
+            action="shadowing.hours_verify",
+            target=booking,
+            data={"minutes": minutes, "suggested": suggested},
+            reason=reason,
+        )
+    return booking
+
+
+def booking_mark_no_show(*, booking: Booking, actor: Any, now: datetime | None = None) -> Booking:
+    now = now or timezone.now()
+    if booking.slot.mentor.user_id != actor.pk and not _is_coordinator(actor):
+        raise PermissionDenied
+    if booking.status != Booking.Status.BOOKED or booking.slot.starts_at > now:
+        raise ValidationError(
+            _("Only a started session that is still booked can be marked absent."), code="no_show"
+        )
+    with transaction.atomic():
+        booking.status = Booking.Status.NO_SHOW
+        booking.save(update_fields=["status"])
+        audit(actor=actor, action="shadowing.booking_no_show", target=booking)
+    return booking
+
+
+def patient_tally_set(*, booking: Booking, actor: Any, consented: int, declined: int) -> Booking:
+    """Counts only — how many patients agreed to, or declined, a learner being present."""
+    if booking.slot.mentor.user_id != actor.pk and not _is_coordinator(actor):
+        raise PermissionDenied
+    booking.patients_consented, booking.patients_declined = consented, declined
+    booking.full_clean()
+    booking.save(update_fields=["patients_consented", "patients_declined"])
+    return booking
+
+
+# --- Reminders -------------------------------------------------------------------------------------------
+
+
+def booking_reminders_send(*, now: datetime | None = None) -> int:
+    """E-mail everyone about tomorrow's sessions, once per booking (``reminded_at`` makes it idempotent)."""
+    now = now or timezone.now()
+    tomorrow = timezone.localdate(now) + timedelta(days=1)
+    start = timezone.make_aware(datetime.combine(tomorrow, time.min))
+    due = Booking.objects.filter(
+        status=Booking.Status.BOOKED,
+        reminded_at__isnull=True,
+        slot__starts_at__gte=start,
+        slot__starts_at__lt=start + timedelta(days=1),
+        slot__status=Slot.Status.OPEN,
+    ).select_related("slot__mentor__user", "slot__site", "learner__user")
+    sent = 0
+    for booking in due:
+        with transaction.atomic():
+            claimed = Booking.objects.filter(pk=booking.pk, reminded_at__isnull=True).update(reminded_at=now)
+            if not claimed:
+                continue
+            booking_notify(
+                booking=booking,
+                event="reminder",
+                text=_("Reminder: shadowing tomorrow, %(when)s at %(site)s")
+                % {"when": _when(booking.slot.starts_at), "site": booking.slot.site.name},
+            )
+            sent += 1
+    return sent
+
+
+# --- Patient feedback ------------------------------------------------------------------------------------
+
+
+def patient_feedback_submit(
+    *, site: Site, mentor: MentorProfile | None, learner_ok: str, enough_time: str, comment: str = ""
+) -> PatientFeedback:
+    """Store anonymous feedback; a comment that could identify someone is refused and nothing is stored."""
+    comment = comment.strip()
+    found = find_identifiers(comment)
+    if found:
+        kinds = ", ".join(str(LABELS[kind]) for kind in found)
+        raise ValidationError(
+            {
+                "comment": _(
+                    "Comment: it looks like it contains %(kinds)s. For your privacy we do not keep that. "
+                    "Please remove it and send again."
+                )
+                % {"kinds": kinds}
+            },
+            code="identifier",
+        )
+    feedback = PatientFeedback(
+        site=site, mentor=mentor, q1_learner_ok=learner_ok, q2_enough_time=enough_time, comment=comment
+    )
+    feedback.full_clean()
+    feedback.save()
+    return feedback
+
+
+# --- Certificates and calendar feeds ---------------------------------------------------------------------
+
+
+def certificate_issue(*, learner: LearnerProfile, now: datetime | None = None) -> HoursCertificate:
+    """Freeze the learner's verified hours into a certificate with a fresh verification code."""
+    now = now or timezone.now()
+    totals = selectors.verified_totals(learner=learner)
+    if not totals["total_minutes"]:
+        raise ValidationError(
+            _("You have no verified hours yet. Ask your mentor to verify your sessions first."),
+            code="no_hours",
+        )
+    totals["learner_name"] = learner.user.full_name
+    with transaction.atomic():
+        certificate = HoursCertificate.objects.create(learner=learner, issued_at=now, totals=totals)
+    return certificate
+
+
+def certificate_revoke(
+    *, certificate: HoursCertificate, actor: Any, reason: str, now: datetime | None = None
+) -> HoursCertificate:
+    if not _is_coordinator(actor):
+        raise PermissionDenied
+    if not reason.strip():
+        raise ValidationError({"reason": _("Reason: say why the certificate is revoked.")}, code="reason")
+    with transaction.atomic():
+        certificate.revoked_at = now or timezone.now()
+        certificate.revoked_reason = reason.strip()
+        certificate.revoked_by = actor
+        certificate.save(update_fields=["revoked_at", "revoked_reason", "revoked_by"])
+        audit(actor=actor, action="shadowing.certificate_revoke", target=certificate, reason=reason)
+    return certificate
+
+
+def feed_token_create(*, user: Any) -> CalendarFeedToken:
+    """A new private calendar address; any older one stops working."""
+    with transaction.atomic():
+        CalendarFeedToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        return CalendarFeedToken.objects.create(user=user)
+
+
+def feed_token_revoke(*, user: Any) -> int:
+    return CalendarFeedToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def notices_mark_read(*, user: Any) -> int:
+    from .models import Notice
+
+    return Notice.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
