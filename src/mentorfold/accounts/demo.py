@@ -41,6 +41,9 @@ DEMO_PASSWORD = "mentorfold-demo"  # noqa: S105 - published demo password, print
 # A fixed TOTP secret for the demo coordinator and reviewer, so a demo can add it to an authenticator app.
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPMENTORFOLDDEMO23"  # noqa: S105 - demo only
 
+# People behind the demo logins; generated names avoid them so "Minh Tran" is always the learner.
+NAMED_PEOPLE = frozenset({"Jordan Ellis", "Maria Rivera", "Amina Hassan", "Minh Tran", "Lan Tran", "Samuel Okafor"})
+
 SIZES = {
     "small": {"mentors": 20, "learners": 80, "reviewers": 6},
     "large": {"mentors": 5000, "learners": 20000, "reviewers": 120},
@@ -89,7 +92,10 @@ def seed_people(*, size: str, rng: random.Random, today: date) -> dict[str, int]
 
     def person(i: int, prefix: str) -> tuple[str, str]:
         first = FIRST_NAMES[(i * 7 + len(prefix)) % len(FIRST_NAMES)]
-        last = LAST_NAMES[(i * 13 + 3 * len(prefix)) % len(LAST_NAMES)]
+        last_index = (i * 13 + 3 * len(prefix)) % len(LAST_NAMES)
+        if f"{first} {LAST_NAMES[last_index]}" in NAMED_PEOPLE:  # never a double of a demo login
+            last_index = (last_index + 1) % len(LAST_NAMES)
+        last = LAST_NAMES[last_index]
         return f"{first} {last}", f"{prefix}{i:05d}.{first.lower()}.{last.lower()}@{DEMO_DOMAIN}"
 
     # --- named demo logins -------------------------------------------------------------------------
