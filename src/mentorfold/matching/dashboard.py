@@ -1,0 +1,51 @@
+"""Dashboard panels: the learner's match, the mentor's mentees and requests, the coordinator's quiet list."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from mentorfold.core.registry import Panel
+
+from . import selectors
+from .models import Notice
+
+
+def panels(request: HttpRequest) -> list[Panel]:
+    user = request.user
+    if not user.is_authenticated:
+        return []
+    out: list[Panel] = []
+    notices = list(Notice.objects.filter(user=user, read_at__isnull=True)[:5])
+    learner = getattr(user, "learner_profile", None) if user.has_role("learner") else None
+    if learner is not None:
+        out.append(
+            Panel(
+                "matching/panels/learner.html",
+                {
+                    "mentorships": selectors.mentorships_of_learner(learner),
+                    "enrollments": selectors.open_terms_for_learner(learner),
+                    "notices": notices,
+                },
+                order=20,
+            )
+        )
+    mentor = getattr(user, "mentor_profile", None) if user.has_role("mentor") else None
+    if mentor is not None:
+        out.append(
+            Panel(
+                "matching/panels/mentor.html",
+                {
+                    "mentorships": selectors.mentorships_of_mentor(mentor),
+                    "terms": selectors.mentor_terms(mentor),
+                    "notices": notices if learner is None else [],
+                },
+                order=20,
+            )
+        )
+    if user.has_role("coordinator"):
+        out.append(
+            Panel(
+                "matching/panels/coordinator.html", {"quiet": selectors.quiet_mentorships(limit=10)}, order=20
+            )
+        )
+    return out

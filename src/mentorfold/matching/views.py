@@ -1,0 +1,365 @@
+"""Matching pages. Thin: check permission, call a selector or service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from mentorfold.accounts.models import LearnerProfile, MentorProfile
+from mentorfold.programs.models import Term
+
+from . import selectors, services
+from .forms import MatchRunForm, MatchSettingsForm, PlacementForm
+from .models import MatchRun, Mentorship, Notice
+
+
+def _require(request: HttpRequest, perm: str, obj: Any = None) -> None:
+    if not request.user.has_perm(perm, obj):
+        raise PermissionDenied
+
+
+def _errors(exc: ValidationError) -> list[str]:
+    return [str(m) for m in exc.messages]
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Where matching starts for each role: terms to rank, requests to answer, runs to manage."""
+    user = request.user
+    context: dict[str, Any] = {}
+    learner = getattr(user, "learner_profile", None) if user.has_role("learner") else None
+    mentor = getattr(user, "mentor_profile", None) if user.has_role("mentor") else None
+    if learner is not None:
+        context["enrollments"] = selectors.open_terms_for_learner(learner)
+        context["my_mentorships"] = selectors.mentorships_of_learner(learner)
+    if mentor is not None:
+        context["mentor_terms"] = selectors.mentor_terms(mentor)
+        context["mentees"] = selectors.mentorships_of_mentor(mentor)
+    if user.has_role("coordinator"):
+        context["terms"] = list(Term.objects.select_related("program").exclude(status=Term.Status.DRAFT))
+        context["quiet"] = selectors.quiet_mentorships()
+    context["notices"] = list(Notice.objects.filter(user=user)[:10])
+    services.notices_mark_read(user=user)
+    return render(request, "matching/home.html", context)
+
+
+def _learner_and_term(request: HttpRequest, term_pk: int) -> tuple[LearnerProfile, Term]:
+    _require(request, "matching.rank_mentors")
+    learner = getattr(request.user, "learner_profile", None)
+    term = get_object_or_404(Term.objects.select_related("program"), pk=term_pk)
+    if learner is None or selectors.accepted_enrollment(learner=learner, term=term) is None:
+        raise Http404
+    return learner, term
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest, term_pk: int) -> HttpResponse:
+    """A learner browses eligible mentors and keeps an ordered list (buttons work without JavaScript)."""
+    learner, term = _learner_and_term(request, term_pk)
+    errors: list[str] = []
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "order":
+                ids = [int(x) for x in request.POST.get("order", "").split(",") if x.strip()]
+                services.preferences_save(learner=learner, term=term, mentor_ids=ids)
+            elif action == "add":
+                services.preference_add(learner=learner, term=term, mentor_id=int(request.POST["mentor"]))
+            else:
+                services.preference_move(
+                    learner=learner, term=term, mentor_id=int(request.POST["mentor"]), action=action
+                )
+        except (ValueError, KeyError):
+            errors = [_("That request was not understood. Reload the page and try again.")]
+        except ValidationError as exc:
+            errors = _errors(exc)
+        if not request.htmx and not errors:
+            return redirect("matching:preferences", term_pk=term.pk)
+    ranked = selectors.rankings(learner=learner, term=term)
+    context = {
+        "term": term,
+        "ranked": ranked,
+        "errors": errors,
+        "is_open": services.preferences_are_open(term),
+        "max": term.max_preferences,
+    }
+    if request.htmx and request.method == "POST":
+        return render(request, "matching/_ranking_list.html", context)
+    filters = {
+        "language": request.GET.get("language", "").strip()[:20],
+        "specialty": request.GET.get("specialty", "").strip()[:60],
+        "fits_schedule": request.GET.get("fits_schedule") == "1",
+    }
+    ranked_ids = {p.mentor_id for p in ranked}
+    context["filters"] = filters
+    context["mentors"] = [
+        e
+        for e in selectors.eligible_mentors(learner=learner, term=term, **filters)
+        if e.mentor.pk not in ranked_ids
+    ]
+    return render(request, "matching/preferences.html", context)
+
+
+@login_required
+def my_match(request: HttpRequest, term_pk: int) -> HttpResponse:
+    """The learner's own published result and its explanation (no other learner is ever named)."""
+    learner, term = _learner_and_term(request, term_pk)
+    assignment = selectors.published_assignment(learner=learner, term=term)
+    mentorship = (
+        Mentorship.objects.filter(term=term, learner=learner, status__in=services.CURRENT)
+        .select_related("mentor__user", "site")
+        .first()
+    )
+    lines = selectors.explanation(assignment) if assignment is not None else []
+    return render(
+        request,
+        "matching/my_match.html",
+        {"term": term, "assignment": assignment, "mentorship": mentorship, "lines": lines},
+    )
+
+
+def _mentor(request: HttpRequest) -> MentorProfile:
+    _require(request, "matching.answer_requests")
+    mentor = getattr(request.user, "mentor_profile", None)
+    if mentor is None:
+        raise PermissionDenied
+    return mentor
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mentor_requests(request: HttpRequest, term_pk: int) -> HttpResponse:
+    """Learners who ranked this mentor; the mentor marks each acceptable or not and may rank them."""
+    mentor = _mentor(request)
+    term = get_object_or_404(Term, pk=term_pk)
+    if request.method == "POST":
+        learner = get_object_or_404(LearnerProfile, pk=request.POST.get("learner") or 0)
+        rank_text = request.POST.get("rank", "").strip()
+        try:
+            services.mentor_decision_set(
+                mentor=mentor,
+                learner=learner,
+                term=term,
+                acceptable=request.POST.get("acceptable") == "yes",
+                rank=int(rank_text) if rank_text else None,
+            )
+            messages.success(request, _("Saved."))
+        except PermissionDenied:
+            raise Http404 from None
+        except ValueError:
+            messages.error(request, _("Your rank: use a whole number like 1, 2 or 3."))
+        except ValidationError as exc:
+            for m in _errors(exc):
+                messages.error(request, m)
+        return redirect("matching:mentor_requests", term_pk=term.pk)
+    rows = selectors.mentor_requests(mentor=mentor, term=term)
+    return render(
+        request,
+        "matching/mentor_requests.html",
+        {"term": term, "rows": rows, "is_open": services.preferences_are_open(term)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def runs(request: HttpRequest, term_pk: int) -> HttpResponse:
+    """Coordinator: start a run, list runs, compare them, edit the score weights."""
+    _require(request, "matching.manage")
+    term = get_object_or_404(Term.objects.select_related("program"), pk=term_pk)
+    form = MatchRunForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            run = services.match_run_create(
+                term=term,
+                method=form.cleaned_data["method"],
+                seed=form.cleaned_data["seed"],
+                user=request.user,
+            )
+        except ValidationError as exc:
+            for m in _errors(exc):
+                messages.error(request, m)
+            return redirect("matching:runs", term_pk=term.pk)
+        return redirect("matching:run_detail", pk=run.pk)
+    all_runs = list(selectors.runs_for(term)[:20])
+    picked = [int(x) for x in request.GET.getlist("compare") if x.isdigit()]
+    compared = [r for r in all_runs if r.pk in picked and r.stats] or [r for r in all_runs if r.stats][:3]
+    return render(
+        request,
+        "matching/runs.html",
+        {
+            "term": term,
+            "form": form,
+            "runs": all_runs,
+            "compared": compared,
+            "chart": selectors.histogram_svg(compared) if compared else None,
+            "settings_form": MatchSettingsForm(instance=services.settings_for(term)),
+        },
+    )
+
+
+@login_required
+@require_POST
+def settings_update(request: HttpRequest, term_pk: int) -> HttpResponse:
+    _require(request, "matching.manage")
+    term = get_object_or_404(Term, pk=term_pk)
+    form = MatchSettingsForm(request.POST, instance=services.settings_for(term))
+    if form.is_valid():
+        try:
+            services.match_settings_update(
+                term=term, user=request.user, values={k: form.cleaned_data[k] for k in form.fields}
+            )
+            messages.success(request, _("Matching settings saved."))
+        except ValidationError as exc:
+            for m in _errors(exc):
+                messages.error(request, m)
+    else:
+        for field, errs in form.errors.items():
+            for e in errs:
+                messages.error(request, f"{form.fields[field].label}: {e}" if field in form.fields else e)
+    return redirect("matching:runs", term_pk=term.pk)
+
+
+def _run(request: HttpRequest, pk: int) -> MatchRun:
+    _require(request, "matching.manage")
+    try:
+        return selectors.run_detail(pk)
+    except MatchRun.DoesNotExist:
+        raise Http404 from None
+
+
+@login_required
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One run: progress while running, then numbers, certificate, histogram, unmatched learners, publish."""
+    run = _run(request, pk)
+    context: dict[str, Any] = {"run": run, "term": run.term}
+    if run.task_run_id:
+        from mentorfold.core.models import TaskRun
+
+        context["task_run"] = TaskRun.objects.filter(pk=run.task_run_id).first()
+    if run.stats:
+        context["chart"] = selectors.histogram_svg([run])
+        context["unmatched"] = selectors.unmatched_assignments(run)
+    if run.status == MatchRun.Status.PUBLISHED:
+        context["waiting"] = selectors.learners_without_mentor(run.term)
+        context["placement_form"] = PlacementForm(term=run.term, learners=context["waiting"])
+    return render(request, "matching/run_detail.html", context)
+
+
+@login_required
+@require_POST
+def run_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run(request, pk)
+    try:
+        created = services.match_run_publish(match_run=run, user=request.user)
+        messages.success(request, _("Published: %(n)d mentorships created.") % {"n": len(created)})
+    except ValidationError as exc:
+        for m in _errors(exc):
+            messages.error(request, m)
+    return redirect("matching:run_detail", pk=run.pk)
+
+
+@login_required
+@require_POST
+def place(request: HttpRequest, term_pk: int) -> HttpResponse:
+    """Manual placement of a learner who is still waiting; needs a reason and is audited."""
+    _require(request, "matching.manage")
+    term = get_object_or_404(Term, pk=term_pk)
+    waiting = selectors.learners_without_mentor(term)
+    form = PlacementForm(request.POST, term=term, learners=waiting)
+    back = request.POST.get("next") or reverse("matching:runs", args=[term.pk])
+    if not back.startswith("/"):
+        back = reverse("matching:runs", args=[term.pk])
+    if form.is_valid():
+        try:
+            services.mentorship_place_manually(
+                term=term,
+                learner=form.cleaned_data["learner"],
+                mentor=form.cleaned_data["mentor"],
+                user=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+            messages.success(request, _("Learner placed."))
+        except ValidationError as exc:
+            for m in _errors(exc):
+                messages.error(request, m)
+    else:
+        for field, errs in form.errors.items():
+            for e in errs:
+                messages.error(request, f"{form.fields[field].label}: {e}" if field in form.fields else e)
+    return redirect(back)
+
+
+def _mentorship(request: HttpRequest, pk: int) -> Mentorship:
+    mentorship = get_object_or_404(
+        Mentorship.objects.select_related("mentor__user", "learner__user", "term__program", "site"), pk=pk
+    )
+    if not request.user.has_perm("matching.view_mentorship", mentorship):
+        raise Http404
+    return mentorship
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mentorship(request: HttpRequest, pk: int) -> HttpResponse:
+    """A mentorship: both people, goals, status; the learner sees why; the mentor may decline in time."""
+    m = _mentorship(request, pk)
+    user = request.user
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "decline":
+                _require(request, "matching.decline_mentorship", m)
+                services.mentorship_decline(mentorship=m, user=user, reason=request.POST.get("reason", ""))
+                messages.success(request, _("You declined this match. The coordinator has been told."))
+            elif action == "goals":
+                _require(request, "matching.set_goals", m)
+                services.mentorship_update(mentorship=m, user=user, goals=request.POST.get("goals", ""))
+                messages.success(request, _("Goals saved."))
+            elif action == "status":
+                _require(request, "matching.update_mentorship", m)
+                services.mentorship_update(
+                    mentorship=m,
+                    user=user,
+                    status=request.POST.get("status"),
+                    reason=request.POST.get("reason", ""),
+                )
+                messages.success(request, _("Status saved."))
+            else:
+                messages.error(request, _("Unknown action."))
+        except ValidationError as exc:
+            for msg in _errors(exc):
+                messages.error(request, msg)
+        return redirect("matching:mentorship", pk=m.pk)
+    is_learner = m.learner.user_id == user.pk
+    assignment = None
+    if is_learner and m.match_run_id:
+        assignment = m.match_run.assignments.filter(learner=m.learner).select_related("run").first()
+    deadline = services.decline_deadline(m)
+    return render(
+        request,
+        "matching/mentorship.html",
+        {
+            "m": m,
+            "is_learner": is_learner,
+            "is_mentor": m.mentor.user_id == user.pk,
+            "can_update": user.has_perm("matching.update_mentorship", m),
+            "lines": selectors.explanation(assignment) if assignment else [],
+            "decline_deadline": deadline,
+            "can_decline": m.mentor.user_id == user.pk
+            and m.status == Mentorship.Status.ACTIVE
+            and timezone.now() <= deadline,
+            "statuses": [
+                (v, label) for v, label in Mentorship.Status.choices if v != Mentorship.Status.DECLINED
+            ],
+        },
+    )
