@@ -15,7 +15,9 @@ from django.utils.module_loading import import_string
 SEEDERS = [
     "mentorfold.accounts.demo.seed_people",
     "mentorfold.programs.demo.seed_programs",
+    "mentorfold.matching.demo.seed_matching",
     "mentorfold.shadowing.demo.seed_shadowing",
+    "mentorfold.grants.demo.seed_grants",
 ]
 # Demo data is anchored to a fixed day so that ages, terms and hours are the same on every run.
 DEMO_TODAY = date(2026, 11, 2)

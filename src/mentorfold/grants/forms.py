@@ -1,0 +1,197 @@
+"""Forms for grants. Rubric and eligibility forms are built from the cycle's configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from mentorfold.accounts.models import User
+
+from .models import Application, GrantCycle, LetterTemplate, ReviewerDeclaration
+
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
+
+
+class EligibilityForm(forms.Form):
+    def __init__(self, *args: Any, cycle: GrantCycle, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for q in cycle.eligibility_questions:
+            self.fields[f"q_{q['key']}"] = forms.ChoiceField(
+                label=q["text"], choices=YES_NO, widget=forms.RadioSelect
+            )
+        self.cycle = cycle
+
+    def answers(self) -> dict[str, bool]:
+        return {
+            q["key"]: self.cleaned_data.get(f"q_{q['key']}") == "yes"
+            for q in self.cycle.eligibility_questions
+        }
+
+
+class ApplicationForm(forms.ModelForm):
+    class Meta:
+        model = Application
+        fields = [
+            "personal_statement",
+            "financial_need",
+            "need_level",
+            "community_involvement",
+            "amount_requested",
+            "budget_purpose",
+            "topics",
+            "is_first_year",
+            "is_rural",
+            "mailing_address",
+        ]
+        widgets = {
+            "personal_statement": forms.Textarea(attrs={"rows": 10, "data-word-count": "true"}),
+            "financial_need": forms.Textarea(attrs={"rows": 5, "data-word-count": "true"}),
+            "community_involvement": forms.Textarea(attrs={"rows": 5, "data-word-count": "true"}),
+            "budget_purpose": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cycle = self.instance.cycle
+        self.fields["personal_statement"].help_text = _("Up to %(n)s words.") % {
+            "n": cycle.statement_word_limit
+        }
+        self.fields["financial_need"].help_text = _("Up to %(n)s words.") % {"n": cycle.need_word_limit}
+        self.fields["community_involvement"].help_text = _("Up to %(n)s words.") % {
+            "n": cycle.community_word_limit
+        }
+        self.fields["amount_requested"].help_text = _("Between $%(lo)s and $%(hi)s.") % {
+            "lo": f"{cycle.award_min:,}",
+            "hi": f"{cycle.award_max:,}",
+        }
+        self.fields["mailing_address"].help_text = _(
+            "Used only to check for conflicts of interest with reviewers."
+        )
+
+
+class AttachmentForm(forms.Form):
+    label = forms.ChoiceField(label=_("Document type"))
+    file = forms.FileField(
+        label=_("PDF file"), widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"})
+    )
+
+    def __init__(self, *args: Any, cycle: GrantCycle, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [(label, label) for label in cycle.required_attachments or []] + [("Other", _("Other"))]
+        self.fields["label"].choices = choices
+
+
+class ReviewForm(forms.Form):
+    def __init__(self, *args: Any, cycle: GrantCycle, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rubric = cycle.rubric
+        for c in cycle.rubric:
+            choices = [(str(k), f"{k} — {c['anchors'][str(k)]}") for k in range(1, 6)]
+            self.fields[f"score_{c['key']}"] = forms.ChoiceField(
+                label=f"{c['name']} ({_('weight')} {c['weight']})",
+                choices=choices,
+                widget=forms.RadioSelect,
+                required=False,
+            )
+            self.fields[f"comment_{c['key']}"] = forms.CharField(
+                label=_("Comments on %(name)s") % {"name": c["name"]},
+                widget=forms.Textarea(attrs={"rows": 2}),
+                required=False,
+                max_length=2000,
+            )
+
+    def criteria(self) -> list[tuple[Any, Any]]:
+        return [(self[f"score_{c['key']}"], self[f"comment_{c['key']}"]) for c in self.rubric]
+
+    def scores(self) -> dict[str, Any]:
+        return {c["key"]: self.cleaned_data.get(f"score_{c['key']}") for c in self.rubric}
+
+    def comments(self) -> dict[str, str]:
+        return {c["key"]: self.cleaned_data.get(f"comment_{c['key']}", "") for c in self.rubric}
+
+
+class DeclarationForm(forms.ModelForm):
+    class Meta:
+        model = ReviewerDeclaration
+        fields = ["known_people", "mailing_address"]
+        widgets = {"known_people": forms.Textarea(attrs={"rows": 5})}
+
+
+class ConflictAddForm(forms.Form):
+    reviewer = forms.ModelChoiceField(
+        label=_("Reviewer"),
+        queryset=User.objects.filter(reviewer_profile__isnull=False).order_by("full_name"),
+    )
+    application_code = forms.CharField(label=_("Application code"), max_length=8)
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class ConflictStatusForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Decision"), choices=[("active", _("Confirm the conflict")), ("dismissed", _("Dismiss it"))]
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class SwapForm(forms.Form):
+    new_reviewer = forms.ModelChoiceField(
+        label=_("New reviewer"),
+        queryset=User.objects.filter(reviewer_profile__isnull=False).order_by("full_name"),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class DecisionForm(forms.Form):
+    seed = forms.IntegerField(
+        label=_("Lottery seed"),
+        required=False,
+        min_value=0,
+        max_value=2**53,
+        help_text=_("Leave empty for a fresh random seed. It is published with the decision."),
+    )
+
+
+class CycleForm(forms.ModelForm):
+    class Meta:
+        model = GrantCycle
+        fields = [
+            "name",
+            "state",
+            "status",
+            "total_budget",
+            "award_min",
+            "award_max",
+            "award_step",
+            "partial_awards",
+            "opens_at",
+            "closes_at",
+            "statement_word_limit",
+            "need_word_limit",
+            "community_word_limit",
+            "eligibility_questions",
+            "required_attachments",
+            "rubric",
+            "reviewers_per_application",
+            "reviewer_max_load",
+            "reviewer_min_load",
+            "blind_review",
+            "floors",
+            "use_lottery",
+        ]
+        widgets = {
+            "opens_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "closes_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "rubric": forms.Textarea(attrs={"rows": 8}),
+            "eligibility_questions": forms.Textarea(attrs={"rows": 4}),
+            "floors": forms.Textarea(attrs={"rows": 3}),
+            "required_attachments": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class LetterTemplateForm(forms.ModelForm):
+    class Meta:
+        model = LetterTemplate
+        fields = ["subject", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 12})}

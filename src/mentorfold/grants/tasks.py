@@ -1,0 +1,29 @@
+"""Background jobs for grants: the reviewer assignment can take seconds for a large cycle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django_tasks import task
+
+from mentorfold.core.models import TaskRun
+from mentorfold.core.tracking import tracked
+
+from . import services
+from .models import GrantCycle
+
+
+@task()
+@tracked
+def run_assignment(run: TaskRun, *, cycle_id: int) -> dict[str, Any]:
+    cycle = GrantCycle.objects.get(pk=cycle_id)
+    run.report(10, "detecting conflicts and solving the assignment")
+    result = services.assignment_run(cycle=cycle, actor=run.created_by)
+    return {
+        "message": f"{result.n_pairs} reviewer assignments; optimality gap {result.gap:.2g}.",
+        "assignment_run": result.pk,
+        "pairs": result.n_pairs,
+        "gap": result.gap,
+        "url": reverse("grants:assignment", args=[cycle.pk]),
+    }

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ..affinity import TOPIC_BONUS, affinity_matrix, tfidf, tokenize, topic_set
+
+
+def test_tokenize_drops_stopwords_possessives_and_single_letters() -> None:
+    assert tokenize("The women's health of a RURAL village, 2 x") == ["women", "health", "rural", "village"]
+
+
+def test_topic_set_normalises_case_and_spaces() -> None:
+    assert topic_set(" Rural  Medicine, refugee health,,") == {"rural medicine", "refugee health"}
+
+
+@given(st.lists(st.text(max_size=60), min_size=1, max_size=8))
+def test_tfidf_rows_are_unit_length_or_empty(docs: list[str]) -> None:
+    matrix = tfidf(docs)
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    for doc, norm in zip(docs, norms, strict=True):
+        assert norm == pytest.approx(1.0) if tokenize(doc) else norm == 0.0
+
+
+@given(
+    st.lists(st.sampled_from(["rural", "refugee", "surgery", "pediatrics", "clinic"]), min_size=1, max_size=6)
+)
+def test_a_text_is_most_similar_to_itself(words: list[str]) -> None:
+    text = " ".join(words)
+    score = affinity_matrix([text], [text, "unrelated cardiology words"], ["x"], ["x", "y"])
+    assert score[0, 0] >= score[0, 1]
+    assert score[0, 0] == pytest.approx(1.0 + TOPIC_BONUS)
+
+
+def test_declared_topics_add_a_bonus_in_proportion() -> None:
+    score = affinity_matrix(
+        ["", ""],
+        ["", ""],
+        ["rural medicine, refugee health", "surgery"],
+        ["Rural medicine", "pediatrics"],
+    )
+    assert score[0, 0] == pytest.approx(TOPIC_BONUS / 2)
+    assert score[0, 1] == 0.0 and score[1, 0] == 0.0
+
+
+def test_matching_expertise_scores_higher_than_other_expertise() -> None:
+    apps = [
+        "I grew up in a rural Alaska village far from any hospital",
+        "I arrived as a refugee and interpreted",
+    ]
+    reviewers = ["rural medicine, rural health", "refugee health, interpreters"]
+    score = affinity_matrix(apps, reviewers, ["", ""], reviewers)
+    assert score[0, 0] > score[0, 1]
+    assert score[1, 1] > score[1, 0]
+
+
+def test_empty_sides_and_mismatched_lengths() -> None:
+    assert affinity_matrix([], ["x"], [], ["x"]).shape == (0, 1)
+    with pytest.raises(ValueError, match="one entry per"):
+        affinity_matrix(["a"], ["b"], [], ["b"])
