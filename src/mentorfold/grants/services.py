@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import filetype
 import numpy as np
 import scipy.sparse as sp
 from django.conf import settings
@@ -25,6 +24,7 @@ from scipy.sparse.csgraph import connected_components
 from mentorfold.accounts.models import LearnerProfile, Organization, ReviewerProfile, Role
 from mentorfold.core.audit import audit
 from mentorfold.core.mail import send_templated_mail
+from mentorfold.core.uploads import PDF, check_upload, sha256_of
 from mentorfold.engine import assign
 
 from . import conflicts as conflict_detection
@@ -179,27 +179,12 @@ def attachment_add(
     """Add a PDF: the content is sniffed (not the name), the size capped and an optional virus-scan hook run."""
     now = now or timezone.now()
     _require_editable(application, now)
-    limit = settings.UPLOAD_MAX_BYTES
-    if upload.size is None or upload.size > limit:
-        raise ValidationError(
-            _("File: it is larger than %(mb)s MB. Make it smaller (for example, scan at a lower resolution).")
-            % {"mb": limit // (1024 * 1024)}
-        )
-    head = upload.read(2048)
-    upload.seek(0)
-    kind = filetype.guess(head)
-    if kind is None or kind.mime != "application/pdf":
-        raise ValidationError(
-            _("File: only PDF documents are accepted. Save or scan it as a PDF and try again.")
-        )
+    check_upload(upload, allowed=PDF, kinds="PDF")
     scan = _scan_hook()
     if scan is not None and not scan(upload):
         raise ValidationError(_("File: the virus scan did not accept this file. Upload a clean copy."))
     upload.seek(0)
-    sha = hashlib.sha256()
-    for chunk in upload.chunks():
-        sha.update(chunk)
-    upload.seek(0)
+    digest = sha256_of(upload)
     labels = application.cycle.required_attachments or []
     if label not in labels and label != "Other":
         raise ValidationError(_("Document type: choose one from the list."))
@@ -208,7 +193,7 @@ def attachment_add(
         label=label,
         original_name=(upload.name or "document.pdf")[-200:],
         size=upload.size,
-        sha256=sha.hexdigest(),
+        sha256=digest,
     )
     attachment.file.save("upload.pdf", upload, save=False)
     attachment.save()

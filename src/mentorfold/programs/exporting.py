@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -11,18 +9,11 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from mentorfold.accounts.models import LearnerProfile, MentorProfile
+from mentorfold.core.spreadsheets import rows_to_csv, rows_to_xlsx
 
 from .models import Enrollment
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_KINDS = ("learners", "mentors", "enrollments")
-
-
-def neutralise_formula(value: Any) -> Any:
-    """Prefix an apostrophe to text a spreadsheet would run as a formula (OWASP CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def _learner_rows(qs: QuerySet[LearnerProfile]) -> Iterator[list[Any]]:
@@ -76,21 +67,9 @@ def export_rows(kind: str) -> Iterator[list[Any]]:
 
 
 def write_csv(rows: Iterable[list[Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in rows:
-        writer.writerow([neutralise_formula(v) for v in row])
     # A BOM so Excel opens UTF-8 names (Nguyễn, Çelik) correctly.
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return ("\ufeff" + rows_to_csv(rows)).encode("utf-8")
 
 
 def write_xlsx(rows: Iterable[list[Any]]) -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet()
-    for row in rows:
-        sheet.append([neutralise_formula(v) for v in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return rows_to_xlsx(rows)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, timedelta
 from typing import Any
 
-import filetype
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -19,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from mentorfold.accounts.models import GuardianLink, LearnerProfile, MentorProfile, Role, User
 from mentorfold.core.audit import audit
 from mentorfold.core.mail import send_templated_mail
+from mentorfold.core.uploads import PDF_OR_IMAGE, check_upload, sha256_of
 
 from . import hooks
 from .models import (
@@ -30,8 +28,6 @@ from .models import (
     RequirementRecord,
     Term,
 )
-
-ALLOWED_UPLOAD_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 
 CONFIDENTIALITY_TEXT = gettext_lazy(
     "I will keep everything I see and hear about patients private. I will not write down, photograph, "
@@ -289,58 +285,27 @@ def attestation_sign(
     return record
 
 
-def _human_size(n: int) -> str:
-    if n >= 1024 * 1024:
-        return f"{n / (1024 * 1024):.1f}".rstrip("0").rstrip(".") + " MB"
-    return f"{max(1, round(n / 1024))} KB"
-
-
 def document_validate(upload: UploadedFile) -> str:
     """Refuse files that are too big (checked before reading) or are not really PDF/JPEG/PNG."""
-    limit = settings.UPLOAD_MAX_BYTES
-    if upload.size is None or upload.size > limit:
-        raise ValidationError(
-            {
-                "file": _(
-                    "File: %(name)s is %(size)s; the limit is %(limit)s. Upload a smaller scan or photo."
-                )
-                % {"name": upload.name, "size": _human_size(upload.size or 0), "limit": _human_size(limit)}
-            }
-        )
-    upload.seek(0)
-    head = upload.read(2048)
-    upload.seek(0)
-    kind = filetype.guess(head)
-    if kind is None or kind.mime not in ALLOWED_UPLOAD_TYPES:
-        raise ValidationError(
-            {
-                "file": _(
-                    "File: %(name)s is not a PDF, JPEG or PNG file (whatever its name says). "
-                    "Save or scan it as PDF, JPEG or PNG and upload it again."
-                )
-                % {"name": upload.name}
-            }
-        )
-    return str(kind.mime)
+    try:
+        return check_upload(upload, allowed=PDF_OR_IMAGE, kinds=_("PDF, JPEG or PNG"))
+    except ValidationError as exc:
+        raise ValidationError({"file": exc.messages}) from None
 
 
 @transaction.atomic
 def document_upload(*, owner: User, upload: UploadedFile, uploaded_by: User) -> Document:
     mime = document_validate(upload)
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
     document = Document(
         owner=owner,
         uploaded_by=uploaded_by,
         original_name=(upload.name or "upload")[:200],
         content_type=mime,
         size=upload.size or 0,
-        sha256=digest.hexdigest(),
+        sha256=sha256_of(upload),
     )
     # The stored name is random and its extension comes from the sniffed type, never from the user.
-    document.file.save(f"upload.{ALLOWED_UPLOAD_TYPES[mime]}", upload, save=False)
+    document.file.save(f"upload.{PDF_OR_IMAGE[mime]}", upload, save=False)
     document.save()
     audit(actor=uploaded_by, action="document.upload", target=document, data={"type": mime})
     return document

@@ -188,7 +188,7 @@ def test_a_fake_pdf_upload_is_refused_with_a_message(
         },
         follow=True,
     )
-    assert "only PDF" in response.content.decode()
+    assert "is not a PDF file" in response.content.decode()
     assert not draft_application.attachments.exists()
 
 

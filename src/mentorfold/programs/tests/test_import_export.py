@@ -15,6 +15,7 @@ from openpyxl import Workbook, load_workbook
 
 from mentorfold.accounts.models import LearnerProfile, MentorProfile, User
 from mentorfold.accounts.tests.factories import LanguageFactory, LearnerProfileFactory
+from mentorfold.core import spreadsheets
 from mentorfold.core.models import AuditEvent
 from mentorfold.programs import exporting, importing
 from mentorfold.programs.models import ImportBatch
@@ -184,8 +185,8 @@ def test_excel_serials_round_trip(day: date) -> None:
 
 @given(st.text(max_size=40))
 def test_neutralised_cells_never_start_a_formula(text: str) -> None:
-    value = exporting.neutralise_formula(text)
-    assert not value.startswith(exporting.FORMULA_PREFIXES)
+    value = spreadsheets.neutralise_formula(text)
+    assert not value.startswith(spreadsheets.FORMULA_PREFIXES)
     assert value in (text, "'" + text)
 
 
@@ -206,9 +207,9 @@ def test_hyperlink_in_a_name_is_exported_as_text() -> None:
 
 
 def test_dates_and_numbers_are_left_alone() -> None:
-    assert exporting.neutralise_formula(42) == 42
-    assert exporting.neutralise_formula("2026-11-02") == "2026-11-02"
-    assert exporting.neutralise_formula(-3) == -3
+    assert spreadsheets.neutralise_formula(42) == 42
+    assert spreadsheets.neutralise_formula("2026-11-02") == "2026-11-02"
+    assert spreadsheets.neutralise_formula(-3) == -3
 
 
 def test_parse_date_rejects_nonsense() -> None:
