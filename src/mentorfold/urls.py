@@ -17,6 +17,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("verify/<str:code>/", shadowing_views.verify, name="certificate_verify"),
     path("tasks/<uuid:pk>/", core_views.task_progress, name="task_progress"),
+    path("notices/read/", core_views.notices_read, name="notices_read"),
     path("accounts/signup/", RoleSignupView.as_view(), name="account_signup"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

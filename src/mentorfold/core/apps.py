@@ -8,3 +8,8 @@ class CoreConfig(AppConfig):
     name = "mentorfold.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from . import dashboard, registry
+
+        registry.register_panels(dashboard.panels)

@@ -78,3 +78,20 @@ class TaskRun(models.Model):
         self.percent = max(0, min(100, int(percent)))
         self.message = message[:300]
         TaskRun.objects.filter(pk=self.pk).update(percent=self.percent, message=self.message)
+
+
+class Notice(models.Model):
+    """An in-app notice: one line with a link, the e-mail's twin on the dashboard. Sent via ``core.notices``."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices")
+    text = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.text

@@ -6,11 +6,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from .models import TaskRun
+from .notices import notices_mark_read
 
 
 @require_GET
@@ -45,6 +47,16 @@ def task_progress(request: HttpRequest, pk: str) -> HttpResponse:
         raise PermissionDenied
     template = "core/_task_progress.html" if request.htmx else "core/task_progress.html"
     return render(request, template, {"run": run})
+
+
+@login_required
+@require_POST
+def notices_read(request: HttpRequest) -> HttpResponse:
+    notices_mark_read(user=request.user)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "dashboard"
+    return redirect(target)
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

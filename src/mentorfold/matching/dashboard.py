@@ -7,7 +7,6 @@ from django.http import HttpRequest
 from mentorfold.core.registry import Panel
 
 from . import selectors
-from .models import Notice
 
 
 def panels(request: HttpRequest) -> list[Panel]:
@@ -15,7 +14,6 @@ def panels(request: HttpRequest) -> list[Panel]:
     if not user.is_authenticated:
         return []
     out: list[Panel] = []
-    notices = list(Notice.objects.filter(user=user, read_at__isnull=True)[:5])
     learner = getattr(user, "learner_profile", None) if user.has_role("learner") else None
     if learner is not None:
         out.append(
@@ -24,7 +22,6 @@ def panels(request: HttpRequest) -> list[Panel]:
                 {
                     "mentorships": selectors.mentorships_of_learner(learner),
                     "enrollments": selectors.open_terms_for_learner(learner),
-                    "notices": notices,
                 },
                 order=20,
             )
@@ -37,7 +34,6 @@ def panels(request: HttpRequest) -> list[Panel]:
                 {
                     "mentorships": selectors.mentorships_of_mentor(mentor),
                     "terms": selectors.mentor_terms(mentor),
-                    "notices": notices if learner is None else [],
                 },
                 order=20,
             )

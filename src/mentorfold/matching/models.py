@@ -234,19 +234,3 @@ class MatchAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.learner} → {self.mentor or '-'} (run {self.run_id})"
-
-
-class Notice(models.Model):
-    """An in-app notice shown on the dashboard (the e-mail's twin)."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="match_notices")
-    text = models.CharField(max_length=300)
-    url = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-
-    def __str__(self) -> str:
-        return self.text

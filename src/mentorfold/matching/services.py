@@ -20,13 +20,14 @@ from django.utils.translation import gettext as _
 from mentorfold.accounts.models import LearnerProfile, MentorProfile
 from mentorfold.core.audit import audit
 from mentorfold.core.mail import send_templated_mail
+from mentorfold.core.notices import notices_send
 from mentorfold.engine import ENGINE_VERSION
 from mentorfold.engine.assign import optimal_assignment
 from mentorfold.engine.stable import blocking_pairs, stable_match
 from mentorfold.programs.models import Enrollment, MentorTermOptIn, Term
 
 from . import selectors
-from .models import MatchAssignment, MatchRun, MatchSettings, MentorDecision, Mentorship, Notice, Preference
+from .models import MatchAssignment, MatchRun, MatchSettings, MentorDecision, Mentorship, Preference
 from .snapshot import MatchInputs, load_inputs, settings_for
 
 Progress = Callable[[int, str], None]
@@ -367,7 +368,7 @@ def match_run_fail(*, match_run_id: int, message: str) -> None:
 def _notify(
     *, users: Sequence[Any], text: str, url: str, subject: str, template: str, context: dict[str, Any]
 ) -> None:
-    Notice.objects.bulk_create([Notice(user=u, text=text[:300], url=url) for u in users])
+    notices_send(users=users, text=text, url=url)
     for user in users:
         send_templated_mail(
             to=[user.email], subject=subject, template=template, context={**context, "user": user}
@@ -440,11 +441,6 @@ def _announce(*, mentorship: Mentorship, decline_days: int) -> None:
         template="matching/email/matched_mentor.txt",
         context=context,
     )
-
-
-def notices_mark_read(*, user: Any, now: datetime | None = None) -> int:
-    """The person opened the matching page: their notices stop showing as new on the dashboard."""
-    return Notice.objects.filter(user=user, read_at__isnull=True).update(read_at=now or timezone.now())
 
 
 def seats_left(*, term: Term, mentor: MentorProfile) -> int:
@@ -522,8 +518,8 @@ def mentorship_decline(
         mentorship.full_clean()
         mentorship.save(update_fields=["status", "end_reason", "ended_at"])
         audit(actor=user, action="matching.mentorship_decline", target=mentorship, reason=reason)
-        Notice.objects.create(
-            user=mentorship.learner.user,
+        notices_send(
+            users=[mentorship.learner.user],
             text=_("Your mentor match changed. A coordinator will place you with another mentor soon."),
             url=reverse("matching:home"),
         )

@@ -15,11 +15,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mentorfold.accounts.models import LearnerProfile, MentorProfile
+from mentorfold.core.models import Notice
+from mentorfold.core.notices import notices_mark_read
 from mentorfold.programs.models import Term
 
 from . import selectors, services
 from .forms import MatchRunForm, MatchSettingsForm, PlacementForm
-from .models import MatchRun, Mentorship, Notice
+from .models import MatchRun, Mentorship
 
 
 def _require(request: HttpRequest, perm: str, obj: Any = None) -> None:
@@ -48,7 +50,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["terms"] = list(Term.objects.select_related("program").exclude(status=Term.Status.DRAFT))
         context["quiet"] = selectors.quiet_mentorships()
     context["notices"] = list(Notice.objects.filter(user=user)[:10])
-    services.notices_mark_read(user=user)
+    notices_mark_read(user=user)
     return render(request, "matching/home.html", context)
 
 

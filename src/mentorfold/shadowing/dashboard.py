@@ -23,7 +23,4 @@ def panels(request: HttpRequest) -> list[Panel]:
     if user.has_role(Role.GUARDIAN):
         bookings = selectors.children_upcoming(guardian=user)
         result.append(Panel("shadowing/panel_guardian.html", {"bookings": bookings}, order=20))
-    notices = selectors.unread_notices(user=user)
-    if notices:
-        result.append(Panel("shadowing/panel_notices.html", {"notices": notices}, order=5))
     return result

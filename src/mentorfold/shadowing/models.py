@@ -1,6 +1,6 @@
 """Shadowing: slots mentors publish, bookings learners make, verified hours, patient counts, certificates.
 
-Other apps rely on these names: Slot, Booking, PatientFeedback, HoursCertificate, CalendarFeedToken, Notice.
+Other apps rely on these names: Slot, Booking, PatientFeedback, HoursCertificate, CalendarFeedToken.
 No patient information is ever stored here: only counts of patients who agreed or declined.
 """
 
@@ -228,22 +228,3 @@ class CalendarFeedToken(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed for {self.user}"
-
-
-class Notice(models.Model):
-    """An in-app notice (a small inbox line with a link). Candidate to move to core for every app."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shadowing_notices"
-    )
-    text = models.CharField(max_length=300)
-    url = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["user", "read_at"])]
-
-    def __str__(self) -> str:
-        return self.text

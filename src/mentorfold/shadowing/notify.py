@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from mentorfold.accounts.models import GuardianLink
 from mentorfold.core.mail import send_templated_mail
+from mentorfold.core.notices import notices_send
 
-from .models import Booking, Notice
+from .models import Booking
 
 
 def guardian_users(booking: Booking, on: Any = None) -> list[Any]:
@@ -31,7 +32,7 @@ def booking_notify(*, booking: Booking, event: str, text: str, extra: dict[str, 
     slot = booking.slot
     people = [slot.mentor.user, booking.learner.user, *guardian_users(booking)]
     url = reverse("shadowing:booking_detail", args=[booking.pk])
-    Notice.objects.bulk_create([Notice(user=person, text=text[:300], url=url) for person in people])
+    notices_send(users=people, text=text, url=url)
     context = {
         "booking": booking,
         "slot": slot,

@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from mentorfold.accounts.models import GuardianLink, LearnerProfile, MentorProfile
 from mentorfold.programs.models import Enrollment, Program
 
-from .models import Booking, Notice, Slot
+from .models import Booking, Slot
 
 
 def _aware(day: date) -> datetime:
@@ -307,10 +307,6 @@ def children_upcoming(*, guardian: Any, now: datetime | None = None, limit: int 
         .distinct()
         .order_by("slot__starts_at")[:limit]
     )
-
-
-def unread_notices(*, user: Any, limit: int = 5) -> list[Notice]:
-    return list(Notice.objects.filter(user=user, read_at__isnull=True)[:limit])
 
 
 def late_cancellation_counts(*, since: datetime, limit: int = 20) -> list[dict[str, Any]]:

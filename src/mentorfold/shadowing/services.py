@@ -593,9 +593,3 @@ def feed_token_revoke(*, user: Any) -> int:
     return CalendarFeedToken.objects.filter(user=user, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
-
-
-def notices_mark_read(*, user: Any) -> int:
-    from .models import Notice
-
-    return Notice.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())

@@ -32,5 +32,4 @@ urlpatterns = [
     path("feedback/<int:site_pk>/", views.feedback, name="feedback"),
     path("feedback/<int:site_pk>/poster/", views.feedback_poster, name="feedback_poster"),
     path("feedback/<int:site_pk>/qr.svg", views.feedback_qr, name="feedback_qr"),
-    path("notices/read/", views.notices_read, name="notices_read"),
 ]

@@ -528,10 +528,3 @@ def feedback_qr(request: HttpRequest, site_pk: int) -> HttpResponse:
     buffer = BytesIO()
     image.save(buffer)
     return HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
-
-
-@login_required
-@require_POST
-def notices_read(request: HttpRequest) -> HttpResponse:
-    services.notices_mark_read(user=request.user)
-    return redirect(_next(request, reverse("dashboard")))

@@ -103,3 +103,20 @@ def test_unknown_page_uses_the_friendly_404(client: Any) -> None:
     response = client.get("/no/such/page/")
     assert response.status_code == 404
     assert "We couldn" in response.content.decode()
+
+
+def test_notices_show_on_the_dashboard_until_read(client: Any, learner: Any) -> None:
+    from mentorfold.core.notices import notices_send
+
+    notices_send(users=[learner.user], text="Your visit on Tuesday is booked", url="/shadowing/")
+    client.force_login(learner.user)
+    assert "Your visit on Tuesday is booked" in client.get(reverse("dashboard")).content.decode()
+    response = client.post(reverse("notices_read"), {"next": "https://evil.example.org/"})
+    assert response["Location"] == reverse("dashboard")
+    assert "Your visit on Tuesday is booked" not in client.get(reverse("dashboard")).content.decode()
+
+
+def test_marking_notices_read_needs_login_and_post(client: Any, learner: Any) -> None:
+    assert client.post(reverse("notices_read"))["Location"].startswith(reverse("account_login"))
+    client.force_login(learner.user)
+    assert client.get(reverse("notices_read")).status_code == 405

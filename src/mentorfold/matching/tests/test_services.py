@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mentorfold.accounts.tests.factories import LearnerProfileFactory, MentorProfileFactory
-from mentorfold.core.models import AuditEvent
+from mentorfold.core.models import AuditEvent, Notice
 from mentorfold.engine.stable import stable_match
 from mentorfold.matching import selectors, services
 from mentorfold.matching.models import (
@@ -20,7 +20,6 @@ from mentorfold.matching.models import (
     MatchRun,
     MentorDecision,
     Mentorship,
-    Notice,
     Preference,
 )
 from mentorfold.programs import compliance

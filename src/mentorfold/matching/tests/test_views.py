@@ -41,7 +41,7 @@ def test_home_shows_each_role_its_part(
 def test_opening_matching_marks_notices_read(
     client: Any, ranked_term: Any, learner: Any, coordinator: Any
 ) -> None:
-    from mentorfold.matching.models import Notice
+    from mentorfold.core.models import Notice
 
     published(ranked_term, coordinator)
     login(client, learner)

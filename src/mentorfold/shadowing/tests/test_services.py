@@ -8,11 +8,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from mentorfold.accounts.tests.factories import LearnerProfileFactory
-from mentorfold.core.models import AuditEvent
+from mentorfold.core.models import AuditEvent, Notice
 from mentorfold.programs import hooks
 from mentorfold.programs.models import Requirement
 from mentorfold.shadowing import selectors, services
-from mentorfold.shadowing.models import Booking, Notice, Slot
+from mentorfold.shadowing.models import Booking, Slot
 
 from .conftest import enroll_and_match
 from .factories import BookingFactory, RequirementFactory, RequirementRecordFactory

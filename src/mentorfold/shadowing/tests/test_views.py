@@ -547,8 +547,10 @@ def test_the_feedback_poster_and_qr_code_are_for_mentors_and_coordinators(
 
 def test_notices_are_marked_read(client: Any, booking: Booking, ready: Any) -> None:
     client.force_login(ready.user)
-    client.post(reverse("shadowing:notices_read"))
-    assert not ready.user.shadowing_notices.filter(read_at__isnull=True).exists()
+    assert ready.user.notices.filter(read_at__isnull=True).exists()
+    assert "New for you" in client.get(reverse("dashboard")).content.decode()
+    client.post(reverse("notices_read"))
+    assert not ready.user.notices.filter(read_at__isnull=True).exists()
 
 
 def test_dashboard_panels_for_mentor_and_learner(
