@@ -23,6 +23,7 @@ from scipy.sparse.csgraph import connected_components
 
 from mentorfold.accounts.models import LearnerProfile, Organization, ReviewerProfile, Role
 from mentorfold.core.audit import audit
+from mentorfold.core.bulk import insert_rows, now_value
 from mentorfold.core.mail import send_templated_mail
 from mentorfold.core.uploads import PDF, check_upload, sha256_of
 from mentorfold.engine import assign
@@ -31,7 +32,6 @@ from . import conflicts as conflict_detection
 from . import decision as decision_engine
 from . import letters as letter_render
 from .affinity import affinity_matrix
-from .bulk import insert_rows, now_value
 from .models import (
     Application,
     Assignment,

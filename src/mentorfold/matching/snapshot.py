@@ -33,7 +33,6 @@ from mentorfold.programs.models import (
     Enrollment,
     MentorTermOptIn,
     Requirement,
-    RequirementRecord,
     Site,
     Term,
 )
@@ -72,13 +71,11 @@ def cleared_mentor_site_pairs(
             Q(program_id=term.program_id) | Q(site_id__in=site_ids), applies_to=Requirement.AppliesTo.MENTOR
         )
     )
-    latest: dict[tuple[int, int], RequirementRecord] = {}
-    if requirements:
-        records = RequirementRecord.objects.filter(
-            person_id__in=list(mentor_user_ids.values()), requirement__in=requirements
-        ).order_by("submitted_at", "pk")
-        for record in records:
-            latest[(record.person_id, record.requirement_id)] = record
+    latest = (
+        compliance.latest_record_states(mentor_user_ids.values(), [r.pk for r in requirements])
+        if requirements
+        else {}
+    )
     program_reqs = [r for r in requirements if r.program_id == term.program_id and not r.minors_only]
     site_reqs: dict[int, list[Requirement]] = {}
     for r in requirements:

@@ -45,10 +45,37 @@ def requirements_for(
     return list(qs.order_by("name"))
 
 
+@dataclass(frozen=True, slots=True)
+class RecordState:
+    """The parts of a RequirementRecord that decide compliance (cheap to load for 100,000 records)."""
+
+    status: str
+    expires_on: date | None
+    review_note: str
+
+
+def latest_record_states(
+    person_ids: Iterable[int], requirement_ids: Iterable[int]
+) -> dict[tuple[int, int], RecordState]:
+    """The state of the most recent record per (person, requirement), in one query of plain values.
+
+    This is what decisions need; it stays fast for 100,000 records (no model instances are built).
+    """
+    rows = (
+        RequirementRecord.objects.filter(
+            person_id__in=list(person_ids), requirement_id__in=list(requirement_ids)
+        )
+        .order_by("submitted_at", "pk")
+        .values_list("person_id", "requirement_id", "status", "expires_on", "review_note")
+    )
+    # Later rows overwrite earlier ones, so each key ends with its latest record.
+    return {(person, req): RecordState(status, expires, note) for person, req, status, expires, note in rows}
+
+
 def _latest_records(
     person_ids: Iterable[int], requirement_ids: Iterable[int]
 ) -> dict[tuple[int, int], RequirementRecord]:
-    """The most recent record per (person, requirement), in one query."""
+    """The most recent full record per (person, requirement), for pages that show its details."""
     latest: dict[tuple[int, int], RequirementRecord] = {}
     records = RequirementRecord.objects.filter(
         person_id__in=list(person_ids), requirement_id__in=list(requirement_ids)
@@ -58,7 +85,9 @@ def _latest_records(
     return latest
 
 
-def record_blocker(requirement: Requirement, record: RequirementRecord | None, on: date) -> Blocker | None:
+def record_blocker(
+    requirement: Requirement, record: RequirementRecord | RecordState | None, on: date
+) -> Blocker | None:
     """Why this requirement is not met on ``on`` (None when it is)."""
     name = requirement.name
     if record is None:
@@ -131,7 +160,7 @@ def learner_blockers(
     requirements = requirements_for(
         program=program, site=site, applies_to=Requirement.AppliesTo.LEARNER, is_minor=is_minor
     )
-    latest = _latest_records([learner.user_id], [r.pk for r in requirements])
+    latest = latest_record_states([learner.user_id], [r.pk for r in requirements])
     for requirement in requirements:
         blocker = record_blocker(requirement, latest.get((learner.user_id, requirement.pk)), on)
         if blocker is not None:
@@ -150,7 +179,7 @@ def mentor_blockers(
     requirements = requirements_for(
         program=program, site=site, applies_to=Requirement.AppliesTo.MENTOR, is_minor=False
     )
-    latest = _latest_records([mentor.user_id], [r.pk for r in requirements])
+    latest = latest_record_states([mentor.user_id], [r.pk for r in requirements])
     for requirement in requirements:
         blocker = record_blocker(requirement, latest.get((mentor.user_id, requirement.pk)), on)
         if blocker is not None:
@@ -180,7 +209,7 @@ def cleared_learner_site_pairs(
             Q(program=program) | Q(site_id__in=site_ids), applies_to=Requirement.AppliesTo.LEARNER
         )
     )
-    latest = _latest_records([lp.user_id for lp in learners], [r.pk for r in requirements])
+    latest = latest_record_states([lp.user_id for lp in learners], [r.pk for r in requirements])
     guarded = set(
         GuardianLink.objects.filter(
             learner_id__in=[lp.pk for lp in learners], status=GuardianLink.Status.VERIFIED

@@ -9,11 +9,13 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, time, timedelta
 
+from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from mentorfold.accounts.demo import DEMO_DOMAIN
 from mentorfold.accounts.models import GuardianLink, LearnerProfile, MentorProfile, Organization, User
+from mentorfold.core.bulk import insert_rows
 
 from . import services
 from .models import Enrollment, MentorTermOptIn, Program, Requirement, RequirementRecord, Site, Term
@@ -288,31 +290,40 @@ def seed_programs(*, size: str, rng: random.Random, today: date) -> dict[str, in
     for requirement in Requirement.objects.filter(site__isnull=False):
         site_reqs.setdefault(requirement.site_id, []).append(requirement)
     existing = set(RequirementRecord.objects.values_list("person_id", "requirement_id"))
-    records: list[RequirementRecord] = []
+    # Plain rows for one prepared INSERT: ORM bulk_create spends most of the large seed building objects.
+    records: list[tuple[object, ...]] = []
     valid_until = today + timedelta(days=300)
+    signed_at = _aware(SUBMITTED_ON)
+    reviewed_at = _aware(SUBMITTED_ON + timedelta(days=2))
+    coordinator_id = coordinator.pk if coordinator else None
+    adapt_day = connection.ops.adapt_datefield_value
+    signed_at_db = connection.ops.adapt_datetimefield_value(signed_at)
+    reviewed_at_db = connection.ops.adapt_datetimefield_value(reviewed_at)
 
     def add(person_id: int, requirement: Requirement, status: str, **extra: object) -> None:
         if (person_id, requirement.pk) in existing:
             return
         existing.add((person_id, requirement.pk))
         signs = not requirement.requires_document
+        reviewed = status != RequirementRecord.Status.SUBMITTED
+        expires = extra.get(
+            "expires_on", valid_until if requirement.kind in ("immunization", "tb_test") else None
+        )
         records.append(
-            RequirementRecord(
-                requirement=requirement,
-                person_id=person_id,
-                status=status,
-                expires_on=extra.get(
-                    "expires_on", valid_until if requirement.kind in ("immunization", "tb_test") else None
-                ),
-                signed_name=str(extra.get("signed_name", "")) if signs else "",
-                signed_by_id=extra.get("signed_by_id", person_id) if signs else None,
-                signed_at=_aware(SUBMITTED_ON) if signs else None,
-                signed_ip="192.0.2.10" if signs else None,
-                text_version=requirement.version,
-                reviewed_by=coordinator if status != RequirementRecord.Status.SUBMITTED else None,
-                reviewed_at=_aware(SUBMITTED_ON + timedelta(days=2))
-                if status != RequirementRecord.Status.SUBMITTED
-                else None,
+            (
+                requirement.pk,
+                person_id,
+                status,
+                signed_at_db,
+                adapt_day(expires),
+                str(extra.get("signed_name", "")) if signs else "",
+                extra.get("signed_by_id", person_id) if signs else None,
+                signed_at_db if signs else None,
+                "192.0.2.10" if signs else None,
+                requirement.version,
+                coordinator_id if reviewed else None,
+                reviewed_at_db if reviewed else None,
+                "",
             )
         )
 
@@ -382,7 +393,25 @@ def seed_programs(*, size: str, rng: random.Random, today: date) -> dict[str, in
                     )
                     add(user_id, requirement, status, expires_on=today + timedelta(days=500))
     MentorTermOptIn.objects.bulk_create(opt_ins, ignore_conflicts=True, batch_size=2000)
-    RequirementRecord.objects.bulk_create(records, batch_size=2000)
+    insert_rows(
+        RequirementRecord,
+        [
+            "requirement_id",
+            "person_id",
+            "status",
+            "submitted_at",
+            "expires_on",
+            "signed_name",
+            "signed_by_id",
+            "signed_at",
+            "signed_ip",
+            "text_version",
+            "reviewed_by_id",
+            "reviewed_at",
+            "review_note",
+        ],
+        records,
+    )
 
     by_status = dict(RequirementRecord.objects.values_list("status").annotate(n=Count("pk")).order_by())
     return {

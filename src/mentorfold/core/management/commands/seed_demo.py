@@ -33,11 +33,15 @@ class Command(BaseCommand):
     def handle(self, *args: Any, size: str, **options: Any) -> None:
         started = time.perf_counter()
         totals: dict[str, int] = {}
+        timings: list[str] = []
         with transaction.atomic():
             for dotted in SEEDERS:
                 seeder = import_string(dotted)
                 rng = random.Random(f"{SEED}:{dotted}")
+                step = time.perf_counter()
                 totals.update(seeder(size=size, rng=rng, today=DEMO_TODAY))
+                timings.append(f"{dotted.split('.')[1]} {time.perf_counter() - step:.1f}s")
         elapsed = time.perf_counter() - started
         summary = ", ".join(f"{k}={v}" for k, v in totals.items())
         self.stdout.write(self.style.SUCCESS(f"Demo data ({size}) ready in {elapsed:.1f}s: {summary}"))
+        self.stdout.write(f"Time per app: {', '.join(timings)}")

@@ -1,4 +1,4 @@
-"""Fast bulk inserts for the two big write paths (detected conflicts, assignment pairs).
+"""Fast bulk inserts for the big write paths (grant conflicts and assignments, demo compliance records).
 
 The ORM's bulk_create builds a model instance per row; for 100,000 conflicts that costs most of the time
 budget. This writes the same columns with one prepared INSERT per batch (SQLite and PostgreSQL both accept
