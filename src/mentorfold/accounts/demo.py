@@ -42,7 +42,9 @@ DEMO_PASSWORD = "mentorfold-demo"  # noqa: S105 - published demo password, print
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPMENTORFOLDDEMO23"  # noqa: S105 - demo only
 
 # People behind the demo logins; generated names avoid them so "Minh Tran" is always the learner.
-NAMED_PEOPLE = frozenset({"Jordan Ellis", "Maria Rivera", "Amina Hassan", "Minh Tran", "Lan Tran", "Samuel Okafor"})
+NAMED_PEOPLE = frozenset(
+    {"Jordan Ellis", "Maria Rivera", "Amina Hassan", "Minh Tran", "Lan Tran", "Samuel Okafor"}
+)
 
 SIZES = {
     "small": {"mentors": 20, "learners": 80, "reviewers": 6},
