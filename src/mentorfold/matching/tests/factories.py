@@ -1,4 +1,4 @@
-"""Factories for matching tests (own copies of program objects so this app's tests stand alone)."""
+"""Factories for matching tests: programs' factories with the defaults a matching test needs."""
 
 from __future__ import annotations
 
@@ -10,60 +10,37 @@ from django.utils import timezone
 from mentorfold.accounts.models import LearnerProfile, MentorProfile
 from mentorfold.accounts.tests.factories import LearnerProfileFactory, MentorProfileFactory
 from mentorfold.matching.models import MentorDecision, Mentorship, Preference
-from mentorfold.programs.models import Enrollment, MentorTermOptIn, Program, Site, Term
+from mentorfold.programs.models import Enrollment, Site, Term
+from mentorfold.programs.tests import factories as programs_factories
 
 
-class SiteFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Site
-
+class SiteFactory(programs_factories.SiteFactory):
     name = factory.Sequence(lambda n: f"Clinic {n:03d}")
-    city = "Seattle"
-    min_age = 16
 
 
-class ProgramFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Program
-
-    name = factory.Sequence(lambda n: f"Program {n}")
-    slug = factory.Sequence(lambda n: f"program-{n}")
+class ProgramFactory(programs_factories.ProgramFactory):
     description = "Shadowing"
-    eligible_stages = [s.value for s in LearnerProfile.Stage]
-    min_age = 16
 
 
-class TermFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Term
+class TermFactory(programs_factories.TermFactory):
+    """An open term whose rankings close in ten days."""
 
     program = factory.SubFactory(ProgramFactory)
     name = factory.Sequence(lambda n: f"Term {n}")
     application_opens = factory.LazyFunction(lambda: timezone.now() - timedelta(days=30))
-    application_closes = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
     starts_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=40))
-    ends_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=120))
-    status = Term.Status.OPEN
     preferences_close = factory.LazyFunction(lambda: timezone.now() + timedelta(days=10))
 
 
-class EnrollmentFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Enrollment
-
+class EnrollmentFactory(programs_factories.EnrollmentFactory):
     term = factory.SubFactory(TermFactory)
-    learner = factory.SubFactory(LearnerProfileFactory)
     statement = "I want to learn."
     status = Enrollment.Status.ACCEPTED
     availability = ["mon-am", "tue-pm"]
 
 
-class OptInFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = MentorTermOptIn
-
+class OptInFactory(programs_factories.MentorTermOptInFactory):
     term = factory.SubFactory(TermFactory)
-    mentor = factory.SubFactory(MentorProfileFactory)
     capacity = 1
     availability = ["mon-am"]
 

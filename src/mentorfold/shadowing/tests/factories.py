@@ -7,39 +7,28 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from mentorfold.accounts.models import LearnerProfile
 from mentorfold.accounts.tests.factories import LearnerProfileFactory, MentorProfileFactory
-from mentorfold.matching.models import Mentorship
-from mentorfold.programs.models import Enrollment, Program, Requirement, RequirementRecord, Site, Term
+from mentorfold.matching.tests import factories as matching_factories
+from mentorfold.programs.models import Enrollment, Requirement, Term
+from mentorfold.programs.tests import factories as programs_factories
 from mentorfold.shadowing.models import Booking, HoursCertificate, Slot
 
 
-class SiteFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Site
-
+class SiteFactory(programs_factories.SiteFactory):
     name = factory.Sequence(lambda n: f"Harbor Clinic {n}")
-    city = "Seattle"
-    min_age = 16
     max_learners_at_once = 2
 
 
-class ProgramFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Program
-
+class ProgramFactory(programs_factories.ProgramFactory):
     name = factory.Sequence(lambda n: f"Clinic shadowing {n}")
     slug = factory.Sequence(lambda n: f"clinic-shadowing-{n}")
     description = "Shadow a physician in clinic."
-    eligible_stages = [s.value for s in LearnerProfile.Stage]
-    min_age = 16
     max_hours_per_experience = 40
     max_bookings_per_week = 3
 
 
-class TermFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Term
+class TermFactory(programs_factories.TermFactory):
+    """A term that is already running, so slots in the coming weeks fall inside it."""
 
     program = factory.SubFactory(ProgramFactory)
     name = "This year"
@@ -50,40 +39,23 @@ class TermFactory(factory.django.DjangoModelFactory):
     status = Term.Status.ACTIVE
 
 
-class EnrollmentFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Enrollment
-
+class EnrollmentFactory(programs_factories.EnrollmentFactory):
     term = factory.SubFactory(TermFactory)
-    learner = factory.SubFactory(LearnerProfileFactory)
-    statement = "I want to see what a doctor's day looks like."
     status = Enrollment.Status.ACCEPTED
 
 
-class MentorshipFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Mentorship
-
-    mentor = factory.SubFactory(MentorProfileFactory)
-    learner = factory.SubFactory(LearnerProfileFactory)
+class MentorshipFactory(matching_factories.MentorshipFactory):
     term = factory.SubFactory(TermFactory)
 
 
-class RequirementFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Requirement
-
+class RequirementFactory(programs_factories.RequirementFactory):
     name = "Confidentiality agreement"
     kind = Requirement.Kind.CONFIDENTIALITY
-    applies_to = Requirement.AppliesTo.LEARNER
+    requires_document = False
 
 
-class RequirementRecordFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = RequirementRecord
-
+class RequirementRecordFactory(programs_factories.RequirementRecordFactory):
     requirement = factory.SubFactory(RequirementFactory)
-    status = RequirementRecord.Status.APPROVED
 
 
 class SlotFactory(factory.django.DjangoModelFactory):
