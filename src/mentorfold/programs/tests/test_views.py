@@ -330,6 +330,17 @@ def test_learner_dashboard_says_ready_to_be_matched(
     assert "Ready to be matched" in body
 
 
+def test_a_finished_term_is_not_shown_as_waiting_for_a_match(client: Any, learner: Any, term: Any) -> None:
+    EnrollmentFactory(term=term, learner=learner, status=Enrollment.Status.ACCEPTED)
+    approve_all(learner.user, term.program)
+    term.status = term.Status.CLOSED
+    term.save(update_fields=["status"])
+    client.force_login(learner.user)
+    body = client.get(reverse("dashboard")).content.decode()
+    assert "This term is over" in body
+    assert "Ready to be matched" not in body
+
+
 def test_guardian_and_mentor_and_coordinator_panels(
     client: Any, guardian: Any, minor_learner: Any, mentor: Any, coordinator: Any, term: Any
 ) -> None:
