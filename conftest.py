@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from mentorfold.accounts.models import Role
 from mentorfold.accounts.tests.factories import (
@@ -15,6 +17,13 @@ from mentorfold.accounts.tests.factories import (
     UserFactory,
     add_totp,
 )
+
+# Property tests are reproducible (derandomized) and never fail on timing: a busy CI machine with two
+# workers must not turn a slow example into a red build. Tests may still tighten their own settings.
+hypothesis_settings.register_profile(
+    "mentorfold", deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("mentorfold")
 
 
 @pytest.fixture(autouse=True)
