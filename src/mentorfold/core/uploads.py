@@ -7,16 +7,30 @@ renamed ``.pdf`` is refused. Used for compliance documents and grant attachments
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Mapping
+from pathlib import PurePath
 
 import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 
 PDF = {"application/pdf": "pdf"}
 PDF_OR_IMAGE = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+
+
+def private_storage() -> FileSystemStorage:
+    """Uploaded documents live outside any public URL; permission-checked views serve them."""
+    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+
+
+def random_storage_name(folder: str, filename: str) -> str:
+    """A random path in ``folder``: the original name stays in the database, never in the path."""
+    suffix = PurePath(filename).suffix.lower()[:8]
+    return f"{folder}/{uuid.uuid4().hex}{suffix}"
 
 
 def human_size(n: int) -> str:

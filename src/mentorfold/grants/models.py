@@ -7,8 +7,6 @@ Amounts are whole US dollars. Rubric, eligibility questions and floors are small
 from __future__ import annotations
 
 import secrets
-import uuid
-from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
@@ -19,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mentorfold.accounts.models import LearnerProfile
-from mentorfold.programs.models import private_storage
+from mentorfold.core.uploads import private_storage, random_storage_name
 
 DEFAULT_RUBRIC: list[dict[str, Any]] = [
     {
@@ -83,9 +81,7 @@ DEFAULT_ELIGIBILITY: list[dict[str, Any]] = [
 
 
 def _attachment_name(instance: object, filename: str) -> str:
-    """Random storage names: the original name stays in the database, never in the path."""
-    suffix = PurePath(filename).suffix.lower()[:8]
-    return f"grants/{uuid.uuid4().hex}{suffix}"
+    return random_storage_name("grants", filename)
 
 
 def _application_code() -> str:

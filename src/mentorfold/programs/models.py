@@ -6,31 +6,22 @@ RequirementRecord, Document. Add fields freely; do not rename or remove these wi
 
 from __future__ import annotations
 
-import uuid
-from pathlib import PurePath
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.storage import FileSystemStorage
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from mentorfold.accounts.models import LearnerProfile, MentorProfile, Organization
+from mentorfold.core.uploads import private_storage, random_storage_name
 
 # A half-day availability grid used by learners, mentors and slots: "mon-am", "mon-pm", ... "sat-pm".
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat"]
 HALF_DAYS = [f"{d}-{p}" for d in WEEKDAYS for p in ("am", "pm")]
 
 
-def private_storage() -> FileSystemStorage:
-    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
-
-
 def _random_upload_name(instance: object, filename: str) -> str:
-    """Random storage names: the original name is kept in the database, never in the path."""
-    suffix = PurePath(filename).suffix.lower()[:8]
-    return f"documents/{uuid.uuid4().hex}{suffix}"
+    return random_storage_name("documents", filename)
 
 
 class Site(models.Model):
