@@ -1,4 +1,8 @@
-"""Tell the people around a booking what happened: e-mail (guardians copied for minors) and an in-app notice."""
+"""Tell the people around a booking what happened: one e-mail each (guardians too, for minors) and a notice.
+
+Each person gets their own message (core.mail never puts several addresses on one message), so a mentor never
+receives a minor's or a guardian's e-mail address. Nothing leaves before the surrounding transaction commits.
+"""
 
 from __future__ import annotations
 
@@ -27,12 +31,17 @@ def guardian_users(booking: Booking, on: Any = None) -> list[Any]:
     return [link.guardian for link in links]
 
 
+def booking_recipients(booking: Booking) -> list[Any]:
+    """Mentor, learner and (for minors) verified guardians, each once."""
+    people = [booking.slot.mentor.user, booking.learner.user, *guardian_users(booking)]
+    return list({person.pk: person for person in people}.values())
+
+
 def booking_notify(*, booking: Booking, event: str, text: str, extra: dict[str, Any] | None = None) -> int:
-    """Send the ``event`` e-mail to mentor, learner and (for minors) guardians and add a notice for each."""
+    """After commit: the ``event`` e-mail to each person around the booking, one message each, and a notice."""
     slot = booking.slot
-    people = [slot.mentor.user, booking.learner.user, *guardian_users(booking)]
+    people = booking_recipients(booking)
     url = reverse("shadowing:booking_detail", args=[booking.pk])
-    notices_send(users=people, text=text, url=url)
     context = {
         "booking": booking,
         "slot": slot,
@@ -42,10 +51,13 @@ def booking_notify(*, booking: Booking, event: str, text: str, extra: dict[str, 
         **(extra or {}),
     }
     recipients = [p.email for p in people]
-    # Mail leaves only if the booking change is committed (a refused or rolled-back change sends nothing).
-    transaction.on_commit(
-        lambda: send_templated_mail(
+
+    def send() -> None:
+        notices_send(users=people, text=text, url=url)
+        send_templated_mail(
             to=recipients, subject=text[:120], template="shadowing/email/booking_event.txt", context=context
         )
-    )
+
+    # Mail and notices only if the booking change is committed (a refused or rolled-back change sends nothing).
+    transaction.on_commit(send)
     return len(recipients)

@@ -41,8 +41,7 @@ def test_an_enrolled_matched_learner_books_a_slot_and_everyone_is_told(
     with django_capture_on_commit_callbacks(execute=True):
         booking = services.booking_create(learner=ready, slot=slot)
     assert booking.status == Booking.Status.BOOKED
-    assert len(mailoutbox) == 1
-    assert set(mailoutbox[0].to) == {slot.mentor.user.email, ready.user.email}
+    assert sorted(m.to for m in mailoutbox) == sorted([[slot.mentor.user.email], [ready.user.email]])
     assert Notice.objects.filter(user=ready.user).count() == 1
     assert Notice.objects.filter(user=slot.mentor.user).count() == 1
 
@@ -60,8 +59,40 @@ def test_a_minors_guardian_is_copied_on_the_booking_email(
     enroll_and_match(learner=minor_learner, mentor=mentor, term=term)
     with django_capture_on_commit_callbacks(execute=True):
         services.booking_create(learner=minor_learner, slot=make_slot())
-    assert guardian.email in mailoutbox[0].to
+    assert [guardian.email] in [m.to for m in mailoutbox]
     assert Notice.objects.filter(user=guardian).exists()
+
+
+def test_a_minors_booking_mails_each_person_separately_and_the_mentor_never_sees_their_addresses(
+    term: Any,
+    site: Any,
+    mentor: Any,
+    minor_learner: Any,
+    guardian: Any,
+    make_slot: Any,
+    mailoutbox: list[Any],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    enroll_and_match(learner=minor_learner, mentor=mentor, term=term)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.booking_create(learner=minor_learner, slot=make_slot())
+    assert len(mailoutbox) == 3
+    assert all(len(m.to) == 1 and not m.cc and not m.bcc for m in mailoutbox)
+    (to_mentor,) = [m for m in mailoutbox if m.to == [mentor.user.email]]
+    headers = str(to_mentor.message())
+    assert minor_learner.user.email not in headers
+    assert guardian.email not in headers
+
+
+def test_notices_wait_for_the_commit(
+    ready: Any, make_slot: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.booking_create(learner=ready, slot=make_slot())
+    assert Notice.objects.count() == 0
+    for callback in callbacks:
+        callback()
+    assert Notice.objects.filter(user=ready.user).count() == 1
 
 
 def test_it_refuses_a_full_slot_with_a_clear_message(
@@ -395,7 +426,7 @@ def test_reminders_go_out_once_for_tomorrows_sessions(
     with django_capture_on_commit_callbacks(execute=True):
         assert services.booking_reminders_send(now=now) == 1
         assert services.booking_reminders_send(now=now) == 0
-    assert len(mailoutbox) == 1 and "Reminder" in mailoutbox[0].subject
+    assert len(mailoutbox) == 2 and all("Reminder" in m.subject for m in mailoutbox)
     booking.refresh_from_db()
     assert booking.reminded_at is not None
 

@@ -545,7 +545,11 @@ def test_the_feedback_poster_and_qr_code_are_for_mentors_and_coordinators(
     assert response["Content-Type"] == "image/svg+xml" and b"<svg" in response.content
 
 
-def test_notices_are_marked_read(client: Any, booking: Booking, ready: Any) -> None:
+def test_notices_are_marked_read(
+    client: Any, ready: Any, make_slot: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        services.booking_create(learner=ready, slot=make_slot(days=2))
     client.force_login(ready.user)
     assert ready.user.notices.filter(read_at__isnull=True).exists()
     assert "New for you" in client.get(reverse("dashboard")).content.decode()
@@ -570,10 +574,18 @@ def test_slot_factory_defaults_are_bookable(ready: Any, mentor: Any, site: Any, 
 
 
 def test_a_guardian_sees_the_childs_upcoming_visit_and_gets_it_in_the_feed(
-    client: Any, term: Any, mentor: Any, minor_learner: Any, guardian: Any, make_slot: Any, other_learner: Any
+    client: Any,
+    term: Any,
+    mentor: Any,
+    minor_learner: Any,
+    guardian: Any,
+    make_slot: Any,
+    other_learner: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     enroll_and_match(learner=minor_learner, mentor=mentor, term=term)
-    booking = services.booking_create(learner=minor_learner, slot=make_slot())
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = services.booking_create(learner=minor_learner, slot=make_slot())
     client.force_login(guardian)
     page = client.get(reverse("dashboard")).content.decode()
     assert "Your child&#x27;s clinic visits" in page or "Your child's clinic visits" in page
