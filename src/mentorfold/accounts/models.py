@@ -145,8 +145,127 @@ class Language(models.Model):
         return self.name
 
 
+US_STATES = [
+    (code, code)
+    for code in [
+        "AK",
+        "AL",
+        "AR",
+        "AZ",
+        "CA",
+        "CO",
+        "CT",
+        "DC",
+        "DE",
+        "FL",
+        "GA",
+        "HI",
+        "IA",
+        "ID",
+        "IL",
+        "IN",
+        "KS",
+        "KY",
+        "LA",
+        "MA",
+        "MD",
+        "ME",
+        "MI",
+        "MN",
+        "MO",
+        "MS",
+        "MT",
+        "NC",
+        "ND",
+        "NE",
+        "NH",
+        "NJ",
+        "NM",
+        "NV",
+        "NY",
+        "OH",
+        "OK",
+        "OR",
+        "PA",
+        "PR",
+        "RI",
+        "SC",
+        "SD",
+        "TN",
+        "TX",
+        "UT",
+        "VA",
+        "VT",
+        "WA",
+        "WI",
+        "WV",
+        "WY",
+    ]
+]
+
+# Days a mentor can host learners in clinic; codes match the half-day grid in programs ("mon-am").
+WEEKDAY_CHOICES = [
+    ("mon", _("Monday")),
+    ("tue", _("Tuesday")),
+    ("wed", _("Wednesday")),
+    ("thu", _("Thursday")),
+    ("fri", _("Friday")),
+    ("sat", _("Saturday")),
+    ("sun", _("Sunday")),
+]
+WEEKDAY_CODES = [code for code, _label in WEEKDAY_CHOICES]
+
+
+def _all_weekdays() -> list[str]:
+    return list(WEEKDAY_CODES)
+
+
+def mentor_cleared_q(prefix: str = "") -> models.Q:
+    """Mentors who finished onboarding: active, orientation done, licence verified (``prefix`` e.g. "mentor__")."""
+    return models.Q(
+        **{
+            f"{prefix}status": MentorProfile.Status.ACTIVE,
+            f"{prefix}orientation_completed_on__isnull": False,
+            f"{prefix}licence_verified_on__isnull": False,
+        }
+    )
+
+
+def mentor_cleared_for_minors_q(on: date, prefix: str = "") -> models.Q:
+    """Cleared mentors whose background check is verified and not expired on ``on``."""
+    return mentor_cleared_q(prefix) & models.Q(
+        **{
+            f"{prefix}background_check_verified_on__isnull": False,
+            f"{prefix}background_check_expires_on__gte": on,
+        }
+    )
+
+
+def mentor_accepting_q(on: date, prefix: str = "") -> models.Q:
+    """Mentors taking new learners on ``on``: accepting, and not paused until a later date."""
+    return models.Q(**{f"{prefix}accepting_learners": True}) & (
+        models.Q(**{f"{prefix}paused_until__isnull": True}) | models.Q(**{f"{prefix}paused_until__lte": on})
+    )
+
+
+class MentorProfileQuerySet(models.QuerySet["MentorProfile"]):
+    def cleared(self) -> MentorProfileQuerySet:
+        return self.filter(mentor_cleared_q())
+
+    def cleared_for_minors(self, on: date | None = None) -> MentorProfileQuerySet:
+        return self.filter(mentor_cleared_for_minors_q(on or timezone.localdate()))
+
+    def accepting(self, on: date | None = None) -> MentorProfileQuerySet:
+        return self.filter(mentor_accepting_q(on or timezone.localdate()))
+
+
 class MentorProfile(models.Model):
-    """A physician (attending, or resident as near-peer) who mentors learners."""
+    """A physician (attending, or resident as near-peer) who mentors learners.
+
+    Onboarding is a checklist a coordinator ticks (orientation, licence, background check); only a
+    *cleared* mentor (active, orientation done, licence verified) publishes slots or enters matching, and
+    only one whose background check is verified and unexpired hosts learners under 18.
+    """
 
     class CareerStage(models.TextChoices):
         ATTENDING = "attending", _("Attending physician")
@@ -157,6 +276,7 @@ class MentorProfile(models.Model):
         ONBOARDING = "onboarding", _("Onboarding")
         ACTIVE = "active", _("Active")
         PAUSED = "paused", _("Paused")
+        INACTIVE = "inactive", _("Deactivated")
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="mentor_profile")
     specialty = models.CharField(_("specialty"), max_length=100)
@@ -183,14 +303,95 @@ class MentorProfile(models.Model):
     )
     accepting_learners = models.BooleanField(_("accepting learners"), default=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ONBOARDING)
+    status_reason = models.CharField(_("reason for the status"), max_length=500, blank=True)
+    # Onboarding checklist, written only by the services in accounts/onboarding.py.
+    orientation_completed_on = models.DateField(_("orientation done on"), null=True, blank=True)
+    licence_state = models.CharField(_("licence state"), max_length=2, choices=US_STATES, blank=True)
+    licence_number = models.CharField(_("licence number"), max_length=40, blank=True)
+    licence_verified_on = models.DateField(_("licence verified on"), null=True, blank=True)
+    background_check_verified_on = models.DateField(_("background check verified on"), null=True, blank=True)
+    background_check_expires_on = models.DateField(_("background check expires on"), null=True, blank=True)
+    # Availability the mentor sets on their own profile.
+    hosting_weekdays = models.JSONField(_("days you can host learners"), default=_all_weekdays, blank=True)
+    paused_until = models.DateField(
+        _("not taking new learners until"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty unless you need a break. You are listed again from this date."),
+    )
+
+    objects = MentorProfileQuerySet.as_manager()
 
     class Meta:
         ordering = ["user__full_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(background_check_expires_on__isnull=True)
+                | models.Q(background_check_verified_on__isnull=True)
+                | models.Q(background_check_expires_on__gt=models.F("background_check_verified_on")),
+                name="mentor_background_check_expires_after_verified",
+            )
+        ]
 
     def __str__(self) -> str:
         return (
             f"Dr. {self.user.full_name}" if self.career_stage != self.CareerStage.RESIDENT else str(self.user)
         )
+
+    @property
+    def has_orientation(self) -> bool:
+        return self.orientation_completed_on is not None
+
+    @property
+    def has_verified_licence(self) -> bool:
+        return self.licence_verified_on is not None
+
+    @property
+    def is_cleared(self) -> bool:
+        """Active and onboarded: may publish slots, be ranked and enter a match run."""
+        return self.status == self.Status.ACTIVE and self.has_orientation and self.has_verified_licence
+
+    def has_background_check_on(self, day: date) -> bool:
+        return (
+            self.background_check_verified_on is not None
+            and self.background_check_expires_on is not None
+            and self.background_check_expires_on >= day
+        )
+
+    def can_host_minors_on(self, day: date) -> bool:
+        return self.is_cleared and self.has_background_check_on(day)
+
+    @property
+    def can_host_minors(self) -> bool:
+        return self.can_host_minors_on(timezone.localdate())
+
+    def is_accepting_on(self, day: date) -> bool:
+        return self.accepting_learners and (self.paused_until is None or self.paused_until <= day)
+
+    def hosting_weekday_labels(self) -> list[str]:
+        chosen = set(self.hosting_weekdays or [])
+        return [str(label) for code, label in WEEKDAY_CHOICES if code in chosen]
+
+    def onboarding_missing(self) -> list[str]:
+        """What still stops this mentor from being cleared, in words a coordinator can act on."""
+        missing = []
+        if not self.has_orientation:
+            missing.append(str(_("Orientation is not recorded yet.")))
+        if not self.has_verified_licence:
+            missing.append(str(_("The medical licence is not verified yet.")))
+        if self.status != self.Status.ACTIVE:
+            missing.append(
+                str(
+                    _("The mentor is %(status)s, not active.") % {"status": self.get_status_display().lower()}
+                )
+            )
+        return missing
+
+    def clean(self) -> None:
+        super().clean()
+        unknown = set(self.hosting_weekdays or []) - set(WEEKDAY_CODES)
+        if unknown or not isinstance(self.hosting_weekdays, list):
+            raise ValidationError({"hosting_weekdays": _("Days: choose from Monday to Sunday.")})
 
 
 class LearnerProfile(models.Model):

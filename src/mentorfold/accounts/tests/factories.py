@@ -74,10 +74,33 @@ class MentorProfileFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = MentorProfile
 
+    class Params:
+        # A mentor who just joined: nothing on the onboarding checklist is ticked yet.
+        onboarding = factory.Trait(
+            status=MentorProfile.Status.ONBOARDING,
+            orientation_completed_on=None,
+            licence_state="",
+            licence_number="",
+            licence_verified_on=None,
+            background_check_verified_on=None,
+            background_check_expires_on=None,
+        )
+        # Cleared for adults only: orientation and licence done, no background check.
+        without_background_check = factory.Trait(
+            background_check_verified_on=None, background_check_expires_on=None
+        )
+
     user = factory.SubFactory(UserFactory, roles=[Role.MENTOR])
     specialty = "Family medicine"
     status = MentorProfile.Status.ACTIVE
     capacity = 2
+    # Cleared by default (and for minors), so other apps' tests get a mentor who can host anyone.
+    orientation_completed_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=60))
+    licence_state = "WA"
+    licence_number = factory.Sequence(lambda n: f"MD{60000 + n}")
+    licence_verified_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=50))
+    background_check_verified_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=40))
+    background_check_expires_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=690))
 
 
 class LearnerProfileFactory(factory.django.DjangoModelFactory):
