@@ -95,7 +95,8 @@ def child(n_apps: int, n_reviewers: int, schools: int) -> dict:
 
     from mentorfold.accounts.models import LearnerProfile, Organization, ReviewerProfile, User
     from mentorfold.engine import calibrate
-    from mentorfold.grants import services
+    from mentorfold.grants import decision as grant_decision
+    from mentorfold.grants import review as grant_review
     from mentorfold.grants.models import Application, Assignment, Conflict, GrantCycle, Review
 
     rng = random.Random(8)
@@ -188,10 +189,10 @@ def child(n_apps: int, n_reviewers: int, schools: int) -> dict:
         import pstats
 
         with cProfile.Profile() as prof:
-            run = services.assignment_run(cycle=cycle, actor=None)
+            run = grant_review.assignment_run(cycle=cycle, actor=None)
         pstats.Stats(prof, stream=sys.stderr).sort_stats(os.environ["GRANTS_BENCH_PROFILE"]).print_stats(35)
     else:
-        run = services.assignment_run(cycle=cycle, actor=None)
+        run = grant_review.assignment_run(cycle=cycle, actor=None)
     assign_s = time.perf_counter() - started
     assign_cpu = time.process_time() - cpu_started
     n_conflicts = Conflict.objects.filter(cycle=cycle).count()
@@ -226,7 +227,7 @@ def child(n_apps: int, n_reviewers: int, schools: int) -> dict:
 
     started = time.perf_counter()
     cpu_started = time.process_time()
-    inputs = services.decision_inputs(cycle=cycle, seed=1)
+    inputs = grant_decision.decision_inputs(cycle=cycle, seed=1)
     cal = calibrate.reviewer_offsets(
         (inputs["reviews"]["application"], inputs["reviews"]["reviewer"], inputs["reviews"]["score"]),
         n_applications=len(inputs["applications"]),
@@ -267,12 +268,12 @@ def child(n_apps: int, n_reviewers: int, schools: int) -> dict:
 
     started = time.perf_counter()
     cpu_started = time.process_time()
-    record = services.decision_prepare(cycle=cycle, actor=None, seed=2026, with_budget=True)
+    record = grant_decision.decision_prepare(cycle=cycle, actor=None, seed=2026, with_budget=True)
     budget_s = time.perf_counter() - started
     budget_cpu = time.process_time() - cpu_started
     total = record.outputs["total"]
     started = time.perf_counter()
-    replay = services.decision_replay(record=record)
+    replay = grant_decision.decision_replay(record=record)
     replay_s = time.perf_counter() - started
     return {
         "database": connection.vendor,

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.test import Client
 
 from mentorfold.accounts.tests.factories import TEST_PASSWORD, ReviewerProfileFactory
-from mentorfold.grants import services
+from mentorfold.grants import applications
 from mentorfold.grants.models import Application, Assignment, GrantCycle
 from mentorfold.grants.tests.factories import (
     PDF_BYTES,
@@ -62,7 +62,7 @@ def test_a_student_applies_and_receives_an_award(
     cycle = GrantCycleFactory(
         name="Community Foundation Grants 2026", total_budget=20000, reviewers_per_application=2
     )
-    services.cycle_save(cycle=cycle, actor=coordinator)
+    applications.cycle_save(cycle=cycle, actor=coordinator)
     student = MedicalStudentFactory(user__email="nora@example.org", user__full_name="Nora Begay")
     first, second = (
         ReviewerProfileFactory(user__full_name="Dr. Ruth Ahmed", expertise="rural medicine, family medicine"),

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from mentorfold.accounts.models import LearnerProfile, ReviewerProfile
 
-from . import services
+from . import review as review_services
 from .letters import DEFAULT_TEMPLATES
 from .models import (
     DEFAULT_ELIGIBILITY,
@@ -147,7 +147,7 @@ def seed_grants(*, size: str, rng: random.Random, today: date) -> dict[str, int]
             cycle=review_cycle, reviewer=named_reviewer.user, defaults={"known_people": known.user.email}
         )
     if students and not Assignment.objects.filter(cycle=review_cycle).exists():
-        services.assignment_run(cycle=review_cycle, actor=None, explain=size == "small")
+        review_services.assignment_run(cycle=review_cycle, actor=None, explain=size == "small")
     # About 60 % of reviews are in; the named demo reviewer has work left to do.
     # Reviews are drawn once: a second run finds them and adds nothing.
     existing = set(Review.objects.filter(cycle=review_cycle).values_list("application_id", "reviewer_id"))
@@ -173,7 +173,7 @@ def seed_grants(*, size: str, rng: random.Random, today: date) -> dict[str, int]
                 reviewer_id=r_id,
                 scores=scores,
                 comments={"story": "A clear, moving story."},
-                total=services.rubric_total(DEFAULT_RUBRIC, scores),
+                total=review_services.rubric_total(DEFAULT_RUBRIC, scores),
                 status=Review.Status.SUBMITTED,
                 submitted_at=submitted_at + timedelta(days=10),
             )

@@ -10,7 +10,7 @@ from django_tasks import task
 from mentorfold.core.models import TaskRun
 from mentorfold.core.tracking import tracked
 
-from . import services
+from . import review as reviews
 from .models import GrantCycle
 
 
@@ -19,7 +19,7 @@ from .models import GrantCycle
 def run_assignment(run: TaskRun, *, cycle_id: int) -> dict[str, Any]:
     cycle = GrantCycle.objects.get(pk=cycle_id)
     run.report(10, "detecting conflicts and solving the assignment")
-    result = services.assignment_run(cycle=cycle, actor=run.created_by)
+    result = reviews.assignment_run(cycle=cycle, actor=run.created_by)
     return {
         "message": f"{result.n_pairs} reviewer assignments; optimality gap {result.gap:.2g}.",
         "assignment_run": result.pk,

@@ -18,7 +18,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from mentorfold.accounts.models import LearnerProfile, User
 from mentorfold.core.tracking import task_run_start
 
-from . import export, selectors, services, tasks
+from . import applications, export, selectors, tasks
+from . import decision as decisions
+from . import review as reviews
 from .forms import (
     ApplicationForm,
     AttachmentForm,
@@ -100,11 +102,13 @@ def eligibility(request: HttpRequest, cycle_pk: int) -> HttpResponse:
     existing = Application.objects.filter(cycle=cycle, applicant=learner).first()
     if existing:
         return redirect("grants:application_edit", existing.pk)
-    check = services.eligibility_check(cycle=cycle, applicant=learner)
+    check = applications.eligibility_check(cycle=cycle, applicant=learner)
     form = EligibilityForm(request.POST or None, cycle=cycle)
     if request.method == "POST" and check.ok and form.is_valid():
         try:
-            application = services.application_start(cycle=cycle, applicant=learner, answers=form.answers())
+            application = applications.application_start(
+                cycle=cycle, applicant=learner, answers=form.answers()
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -126,13 +130,13 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ApplicationForm(request.POST or None, instance=application)
     if request.method == "POST" and form.is_valid():
         try:
-            services.application_save(application=application, data=form.cleaned_data)
+            applications.application_save(application=application, data=form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
             if "submit" in request.POST:
                 try:
-                    services.application_submit(application=application)
+                    applications.application_submit(application=application)
                 except ValidationError as exc:
                     _errors(request, exc)
                 else:
@@ -150,7 +154,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "application": application,
             "form": form,
             "attachment_form": AttachmentForm(cycle=application.cycle),
-            "problems": services.application_problems(application),
+            "problems": applications.application_problems(application),
             "tz": _tz_name(),
         },
     )
@@ -168,7 +172,7 @@ def application_autosave(request: HttpRequest, pk: int) -> HttpResponse:
     form.is_valid()
     data = {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
     try:
-        services.application_save(application=application, data=data)
+        applications.application_save(application=application, data=data)
     except ValidationError as exc:
         return HttpResponse(" ".join(exc.messages), status=409)
     return HttpResponse(_("Draft saved at %(time)s") % {"time": timezone.localtime().strftime("%H:%M:%S")})
@@ -184,7 +188,7 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
     form = AttachmentForm(request.POST, request.FILES, cycle=application.cycle)
     if form.is_valid():
         try:
-            services.attachment_add(
+            applications.attachment_add(
                 application=application, label=form.cleaned_data["label"], upload=form.cleaned_data["file"]
             )
         except ValidationError as exc:
@@ -203,7 +207,7 @@ def attachment_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if attachment.application.applicant.user_id != request.user.pk:
         raise Http404
     try:
-        services.attachment_remove(attachment=attachment)
+        applications.attachment_remove(attachment=attachment)
     except ValidationError as exc:
         _errors(request, exc)
     return redirect("grants:application_edit", attachment.application_id)
@@ -272,7 +276,7 @@ def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     if application is None:
         raise Http404
     try:
-        services.application_withdraw(application=application)
+        applications.application_withdraw(application=application)
     except ValidationError as exc:
         _errors(request, exc)
     else:
@@ -300,7 +304,7 @@ def letter_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def review_list(request: HttpRequest) -> HttpResponse:
-    if not services.is_reviewer(request.user):
+    if not reviews.is_reviewer(request.user):
         raise PermissionDenied
     assignments = list(selectors.reviewer_assignments(request.user))
     done = sum(1 for a in assignments if a.submitted)
@@ -318,7 +322,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def review_application(request: HttpRequest, pk: int) -> HttpResponse:
     """One assigned application: the reviewer sees only their own review (never other reviewers' scores)."""
-    if not services.is_reviewer(request.user):
+    if not reviews.is_reviewer(request.user):
         raise Http404
     application = selectors.application_for_reviewer(request.user, pk)
     if application is None:
@@ -332,7 +336,7 @@ def review_application(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReviewForm(request.POST or None, cycle=cycle, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.review_save(
+            reviews.review_save(
                 application=application,
                 reviewer=request.user,
                 scores=form.scores(),
@@ -366,13 +370,13 @@ def review_application(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def review_conflict(request: HttpRequest, pk: int) -> HttpResponse:
-    if not services.is_reviewer(request.user):
+    if not reviews.is_reviewer(request.user):
         raise Http404
     application = selectors.application_for_reviewer(request.user, pk)
     if application is None:
         raise Http404
     try:
-        services.review_conflict_discovered(
+        reviews.review_conflict_discovered(
             application=application, reviewer=request.user, reason=request.POST.get("reason", "")[:300]
         )
     except ValidationError as exc:
@@ -385,14 +389,14 @@ def review_conflict(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def declaration(request: HttpRequest, cycle_pk: int) -> HttpResponse:
-    if not services.is_reviewer(request.user):
+    if not reviews.is_reviewer(request.user):
         raise PermissionDenied
     cycle = get_object_or_404(GrantCycle.objects.exclude(status=GrantCycle.Status.DRAFT), pk=cycle_pk)
     instance = ReviewerDeclaration.objects.filter(cycle=cycle, reviewer=request.user).first()
     form = DeclarationForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         try:
-            services.declaration_save(
+            reviews.declaration_save(
                 cycle=cycle,
                 reviewer=request.user,
                 known_people=form.cleaned_data["known_people"],
@@ -441,7 +445,7 @@ def cycle_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     form = CycleForm(request.POST or None, instance=cycle)
     if request.method == "POST" and form.is_valid():
         try:
-            cycle = services.cycle_save(cycle=form.save(commit=False), actor=request.user)
+            cycle = applications.cycle_save(cycle=form.save(commit=False), actor=request.user)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -510,7 +514,7 @@ def assignment_swap(request: HttpRequest, pk: int) -> HttpResponse:
     form = SwapForm(request.POST)
     if form.is_valid():
         try:
-            services.assignment_swap(
+            reviews.assignment_swap(
                 assignment=item,
                 new_reviewer=form.cleaned_data["new_reviewer"],
                 reason=form.cleaned_data["reason"],
@@ -529,7 +533,7 @@ def assignment_swap(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def reminders(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = _cycle_for_coordinator(request, pk)
-    sent = services.reminders_send(cycle=cycle, actor=request.user)
+    sent = reviews.reminders_send(cycle=cycle, actor=request.user)
     messages.success(request, _("Reminders sent to %(n)s reviewers.") % {"n": sent})
     return redirect("grants:cycle", cycle.pk)
 
@@ -540,7 +544,7 @@ def conflicts(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = _cycle_for_coordinator(request, pk)
     form = ConflictAddForm(request.POST or None)
     if request.method == "POST" and "detect" in request.POST:
-        result = services.conflicts_detect(cycle=cycle, actor=request.user)
+        result = reviews.conflicts_detect(cycle=cycle, actor=request.user)
         messages.success(request, _("%(n)s conflicts found in the data.") % {"n": result["found"]})
         return redirect("grants:conflicts", cycle.pk)
     if request.method == "POST" and form.is_valid():
@@ -553,7 +557,7 @@ def conflicts(request: HttpRequest, pk: int) -> HttpResponse:
             )
         else:
             try:
-                services.conflict_add(
+                reviews.conflict_add(
                     cycle=cycle,
                     reviewer=form.cleaned_data["reviewer"],
                     application=application,
@@ -585,7 +589,7 @@ def conflict_status(request: HttpRequest, pk: int) -> HttpResponse:
     form = ConflictStatusForm(request.POST)
     if form.is_valid():
         try:
-            services.conflict_set_status(
+            reviews.conflict_set_status(
                 conflict=conflict,
                 status=form.cleaned_data["status"],
                 reason=form.cleaned_data["reason"],
@@ -638,7 +642,7 @@ def decision(request: HttpRequest, pk: int) -> HttpResponse:
         action = request.POST.get("action")
         try:
             if action in ("calibrate", "budget"):
-                services.decision_prepare(
+                decisions.decision_prepare(
                     cycle=cycle,
                     actor=request.user,
                     seed=form.cleaned_data["seed"],
@@ -653,7 +657,7 @@ def decision(request: HttpRequest, pk: int) -> HttpResponse:
                 ).first()
                 if record is None:
                     raise ValidationError(_("Run the budget before freezing the decision."))
-                services.decision_freeze(record=record, actor=request.user)
+                decisions.decision_freeze(record=record, actor=request.user)
                 messages.success(request, _("The decision is frozen."))
         except ValidationError as exc:
             _errors(request, exc)
@@ -689,7 +693,7 @@ def decision(request: HttpRequest, pk: int) -> HttpResponse:
 def decision_replay(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = _cycle_for_coordinator(request, pk)
     record = get_object_or_404(DecisionRecord, cycle=cycle, status=DecisionRecord.Status.FROZEN)
-    result = services.decision_replay(record=record)
+    result = decisions.decision_replay(record=record)
     request.session[f"grants-replay-{cycle.pk}"] = {
         "reproduced": result.reproduced,
         "sha": result.outputs_sha256,
@@ -717,7 +721,7 @@ def letters(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if "send" in request.POST:
             try:
-                sent = services.letters_send(cycle=cycle, actor=request.user)
+                sent = decisions.letters_send(cycle=cycle, actor=request.user)
             except ValidationError as exc:
                 _errors(request, exc)
             else:
@@ -727,7 +731,7 @@ def letters(request: HttpRequest, pk: int) -> HttpResponse:
         form = forms_by_kind.get(kind)
         if form is not None and form.is_valid():
             try:
-                services.letter_template_save(
+                decisions.letter_template_save(
                     template=templates[kind],
                     subject=form.cleaned_data["subject"],
                     body=form.cleaned_data["body"],

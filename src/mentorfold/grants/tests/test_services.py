@@ -12,7 +12,8 @@ from mentorfold.accounts.tests.factories import MentorProfileFactory, ReviewerPr
 from mentorfold.core.models import AuditEvent
 from mentorfold.matching.tests.factories import MentorshipFactory
 
-from .. import services
+from .. import applications, decision
+from .. import review as reviews
 from ..models import Application, Assignment, Conflict, DecisionRecord, GrantCycle, Letter, Review
 from .factories import (
     PDF_BYTES,
@@ -38,18 +39,18 @@ def draft(cycle: GrantCycle, **kwargs: Any) -> Application:
 
 
 def test_only_medical_students_in_the_state_are_eligible(cycle: Any, learner: Any, applicant: Any) -> None:
-    assert not services.eligibility_check(cycle=cycle, applicant=learner).ok
-    assert services.eligibility_check(cycle=cycle, applicant=applicant).ok
+    assert not applications.eligibility_check(cycle=cycle, applicant=learner).ok
+    assert applications.eligibility_check(cycle=cycle, applicant=applicant).ok
     applicant.school = MedicalSchoolFactory(state="OR")
-    assert not services.eligibility_check(cycle=cycle, applicant=applicant).ok
+    assert not applications.eligibility_check(cycle=cycle, applicant=applicant).ok
 
 
 def test_it_refuses_to_start_when_a_required_answer_is_no(cycle: Any, applicant: Any) -> None:
     with pytest.raises(ValidationError, match="good academic standing"):
-        services.application_start(
+        applications.application_start(
             cycle=cycle, applicant=applicant, answers={"good_standing": False, "not_funded_before": True}
         )
-    application = services.application_start(
+    application = applications.application_start(
         cycle=cycle, applicant=applicant, answers={"good_standing": True, "not_funded_before": True}
     )
     assert application.status == Application.Status.DRAFT
@@ -60,9 +61,9 @@ def test_submission_needs_the_required_pdf_and_sends_a_confirmation(
 ) -> None:
     application = draft(cycle, applicant=applicant)
     with pytest.raises(ValidationError, match="Enrolment letter"):
-        services.application_submit(application=application)
-    services.attachment_add(application=application, label="Enrolment letter", upload=pdf())
-    services.application_submit(application=application)
+        applications.application_submit(application=application)
+    applications.attachment_add(application=application, label="Enrolment letter", upload=pdf())
+    applications.application_submit(application=application)
     application.refresh_from_db()
     assert application.status == Application.Status.SUBMITTED
 
@@ -71,19 +72,19 @@ def test_confirmation_email_is_sent_after_commit(
     cycle: Any, applicant: Any, mailoutbox: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     application = draft(cycle, applicant=applicant)
-    services.attachment_add(application=application, label="Enrolment letter", upload=pdf())
+    applications.attachment_add(application=application, label="Enrolment letter", upload=pdf())
     with django_capture_on_commit_callbacks(execute=True):
-        services.application_submit(application=application)
+        applications.application_submit(application=application)
     assert len(mailoutbox) == 1
     assert application.code in mailoutbox[0].body
 
 
 def test_it_refuses_a_submission_one_second_after_the_deadline(cycle: Any, applicant: Any) -> None:
     application = draft(cycle, applicant=applicant)
-    services.attachment_add(application=application, label="Enrolment letter", upload=pdf())
+    applications.attachment_add(application=application, label="Enrolment letter", upload=pdf())
     with pytest.raises(ValidationError, match="deadline has passed"):
-        services.application_submit(application=application, now=cycle.closes_at + timedelta(seconds=1))
-    services.application_submit(application=application, now=cycle.closes_at)
+        applications.application_submit(application=application, now=cycle.closes_at + timedelta(seconds=1))
+    applications.application_submit(application=application, now=cycle.closes_at)
     assert Application.objects.get(pk=application.pk).status == Application.Status.SUBMITTED
 
 
@@ -91,15 +92,15 @@ def test_nothing_changes_after_the_deadline(cycle: Any, applicant: Any) -> None:
     application = draft(cycle, applicant=applicant)
     late = cycle.closes_at + timedelta(seconds=1)
     with pytest.raises(ValidationError):
-        services.application_save(application=application, data={"personal_statement": "new"}, now=late)
+        applications.application_save(application=application, data={"personal_statement": "new"}, now=late)
     with pytest.raises(ValidationError):
-        services.attachment_add(application=application, label="Enrolment letter", upload=pdf(), now=late)
+        applications.attachment_add(application=application, label="Enrolment letter", upload=pdf(), now=late)
 
 
 def test_it_refuses_a_file_that_is_not_a_pdf_even_named_pdf(cycle: Any, applicant: Any) -> None:
     application = draft(cycle, applicant=applicant)
     with pytest.raises(ValidationError, match="is not a PDF file"):
-        services.attachment_add(
+        applications.attachment_add(
             application=application,
             label="Enrolment letter",
             upload=pdf("x.pdf", b"MZ\x90\x00 not a pdf" * 20),
@@ -110,7 +111,7 @@ def test_it_refuses_a_pdf_above_the_size_cap(cycle: Any, applicant: Any, setting
     settings.UPLOAD_MAX_BYTES = 100
     application = draft(cycle, applicant=applicant)
     with pytest.raises(ValidationError, match="the limit is"):
-        services.attachment_add(
+        applications.attachment_add(
             application=application, label="Enrolment letter", upload=pdf(content=PDF_BYTES * 3)
         )
 
@@ -123,16 +124,16 @@ def test_the_virus_scan_hook_can_refuse_a_file(cycle: Any, applicant: Any, setti
     settings.GRANTS_UPLOAD_SCAN = "mentorfold.grants.tests.test_services.scan_rejects"
     application = draft(cycle, applicant=applicant)
     with pytest.raises(ValidationError, match="virus scan"):
-        services.attachment_add(application=application, label="Enrolment letter", upload=pdf())
+        applications.attachment_add(application=application, label="Enrolment letter", upload=pdf())
 
 
 def test_submission_enforces_word_limits(cycle: Any, applicant: Any) -> None:
     cycle.statement_word_limit = 5
     cycle.save()
     application = draft(cycle, applicant=applicant, personal_statement="one two three four five six")
-    services.attachment_add(application=application, label="Enrolment letter", upload=pdf())
+    applications.attachment_add(application=application, label="Enrolment letter", upload=pdf())
     with pytest.raises(ValidationError, match="6 words"):
-        services.application_submit(application=application)
+        applications.application_submit(application=application)
 
 
 # --------------------------------------------------------------------------- conflicts
@@ -145,7 +146,7 @@ def test_conflicts_are_detected_from_school_mentorship_and_declarations(
     mentor = MentorProfileFactory()
     mentor_reviewer = ReviewerProfileFactory(user=mentor.user)
     MentorshipFactory(mentor=mentor, learner=application.applicant, status="ended")
-    services.declaration_save(
+    reviews.declaration_save(
         cycle=cycle, reviewer=conflicted_reviewer.user, known_people="NORA  begay\n", mailing_address=""
     )
     found = {(c.reviewer_id, c.source) for c in Conflict.objects.filter(application=application)}
@@ -158,14 +159,14 @@ def test_conflicts_are_detected_from_school_mentorship_and_declarations(
 def test_a_mentor_reviewer_from_the_applicants_school_is_conflicted(cycle: Any, application: Any) -> None:
     mentor = MentorProfileFactory(organization=application.applicant.school)
     ReviewerProfileFactory(user=mentor.user)
-    services.conflicts_detect(cycle=cycle)
+    reviews.conflicts_detect(cycle=cycle)
     assert Conflict.objects.filter(reviewer=mentor.user, source=Conflict.Source.ORGANIZATION).exists()
 
 
 def test_same_family_name_and_address_is_flagged_for_a_coordinator(cycle: Any, applicant: Any) -> None:
     application = ApplicationFactory(cycle=cycle, applicant=applicant, mailing_address="12 Elm St, Nome AK")
     relative = ReviewerProfileFactory(user__full_name="Joe Begay")
-    services.declaration_save(
+    reviews.declaration_save(
         cycle=cycle, reviewer=relative.user, known_people="", mailing_address="12 elm st nome ak"
     )
     conflict = Conflict.objects.get(application=application, reviewer=relative.user)
@@ -178,7 +179,7 @@ def test_shadowing_sessions_together_are_a_conflict(cycle: Any, application: Any
 
     booking = BookingFactory(learner=application.applicant)
     host = ReviewerProfileFactory(user=booking.slot.mentor.user)
-    services.conflicts_detect(cycle=cycle)
+    reviews.conflicts_detect(cycle=cycle)
     conflict = Conflict.objects.get(reviewer=host.user, application=application)
     assert conflict.source == Conflict.Source.SHADOWING
 
@@ -186,12 +187,12 @@ def test_shadowing_sessions_together_are_a_conflict(cycle: Any, application: Any
 def test_a_coordinator_can_dismiss_a_conflict_with_an_audited_reason(
     cycle: Any, application: Any, coordinator: Any, reviewer: Any
 ) -> None:
-    conflict = services.conflict_add(
+    conflict = reviews.conflict_add(
         cycle=cycle, reviewer=reviewer.user, application=application, reason="Co-authors", actor=coordinator
     )
     with pytest.raises(ValidationError):
-        services.conflict_set_status(conflict=conflict, status="dismissed", reason=" ", actor=coordinator)
-    services.conflict_set_status(
+        reviews.conflict_set_status(conflict=conflict, status="dismissed", reason=" ", actor=coordinator)
+    reviews.conflict_set_status(
         conflict=conflict, status="dismissed", reason="Different person", actor=coordinator
     )
     assert AuditEvent.objects.filter(action="grants.conflict_status", reason="Different person").exists()
@@ -219,10 +220,10 @@ def test_assignment_respects_conflicts_loads_and_demand(cycle: Any) -> None:
     cycle.reviewer_max_load = 4
     cycle.save()
     apps, reviewers = make_pool(cycle, 8, 5)
-    services.conflict_add(
+    reviews.conflict_add(
         cycle=cycle, reviewer=reviewers[0].user, application=apps[0], reason="Neighbour", actor=None
     )
-    run = services.assignment_run(cycle=cycle)
+    run = reviews.assignment_run(cycle=cycle)
     pairs = list(Assignment.objects.filter(cycle=cycle).values_list("application_id", "reviewer_id"))
     assert len(pairs) == 16 == run.n_pairs
     assert (apps[0].pk, reviewers[0].user_id) not in pairs
@@ -234,31 +235,31 @@ def test_assignment_respects_conflicts_loads_and_demand(cycle: Any) -> None:
 
 def test_a_withdrawn_application_is_not_assigned(cycle: Any) -> None:
     apps, _reviewers = make_pool(cycle, 4, 4)
-    services.application_withdraw(application=apps[1])
-    services.assignment_run(cycle=cycle)
+    applications.application_withdraw(application=apps[1])
+    reviews.assignment_run(cycle=cycle)
     assert not Assignment.objects.filter(application=apps[1]).exists()
     assert Assignment.objects.filter(application=apps[0]).count() == 3
 
 
 def test_withdrawing_after_assignment_removes_the_assignments(cycle: Any) -> None:
     apps, _reviewers = make_pool(cycle, 3, 4)
-    services.assignment_run(cycle=cycle)
-    services.application_withdraw(application=apps[0])
+    reviews.assignment_run(cycle=cycle)
+    applications.application_withdraw(application=apps[0])
     assert not Assignment.objects.filter(application=apps[0]).exists()
 
 
 def test_infeasible_assignment_explains_itself(cycle: Any) -> None:
     make_pool(cycle, 5, 2, max_load=35)  # 3 reviewers needed per application, only 2 exist
     with pytest.raises(ValidationError, match="Add reviewers"):
-        services.assignment_run(cycle=cycle)
+        reviews.assignment_run(cycle=cycle)
 
 
 def test_rerunning_keeps_pairs_that_already_have_a_review(cycle: Any) -> None:
     apps, _reviewers = make_pool(cycle, 4, 5)
-    services.assignment_run(cycle=cycle)
+    reviews.assignment_run(cycle=cycle)
     first = Assignment.objects.filter(application=apps[0]).first()
     ReviewFactory(application=apps[0], reviewer=first.reviewer)
-    services.assignment_run(cycle=cycle)
+    reviews.assignment_run(cycle=cycle)
     assert Assignment.objects.filter(application=apps[0], reviewer=first.reviewer).exists()
     assert Assignment.objects.filter(application=apps[0]).count() == 3
 
@@ -266,7 +267,7 @@ def test_rerunning_keeps_pairs_that_already_have_a_review(cycle: Any) -> None:
 def test_a_manual_swap_rechecks_conflicts(
     cycle: Any, assigned: Any, coordinator: Any, conflicted_reviewer: Any, other_mentor: Any
 ) -> None:
-    services.conflict_add(
+    reviews.conflict_add(
         cycle=cycle,
         reviewer=conflicted_reviewer.user,
         application=assigned.application,
@@ -274,11 +275,11 @@ def test_a_manual_swap_rechecks_conflicts(
         actor=coordinator,
     )
     with pytest.raises(ValidationError, match="conflict"):
-        services.assignment_swap(
+        reviews.assignment_swap(
             assignment=assigned, new_reviewer=conflicted_reviewer.user, reason="x", actor=coordinator
         )
     fresh = ReviewerProfileFactory()
-    new = services.assignment_swap(
+    new = reviews.assignment_swap(
         assignment=assigned, new_reviewer=fresh.user, reason="Balance", actor=coordinator
     )
     assert new.source == Assignment.Source.MANUAL
@@ -295,13 +296,13 @@ def test_only_an_assigned_reviewer_can_review(
     application: Any, reviewer: Any, conflicted_reviewer: Any
 ) -> None:
     with pytest.raises(PermissionDenied):
-        services.review_save(
+        reviews.review_save(
             application=application, reviewer=reviewer.user, scores=SCORES, comments={}, submit=True
         )
 
 
 def test_a_submitted_review_has_the_weighted_total_and_is_final(assigned: Any, reviewer: Any) -> None:
-    review = services.review_save(
+    review = reviews.review_save(
         application=assigned.application,
         reviewer=reviewer.user,
         scores=SCORES,
@@ -310,21 +311,21 @@ def test_a_submitted_review_has_the_weighted_total_and_is_final(assigned: Any, r
     )
     assert review.total == pytest.approx(0.3 * 5 + 0.3 * 4 + 0.2 * 3 + 0.2 * 2)
     with pytest.raises(ValidationError, match="already submitted"):
-        services.review_save(
+        reviews.review_save(
             application=assigned.application, reviewer=reviewer.user, scores=SCORES, comments={}, submit=True
         )
 
 
 def test_submitting_needs_every_criterion_in_range(assigned: Any, reviewer: Any) -> None:
     with pytest.raises(ValidationError):
-        services.review_save(
+        reviews.review_save(
             application=assigned.application,
             reviewer=reviewer.user,
             scores={**SCORES, "plan": 6},
             comments={},
             submit=True,
         )
-    draft_review = services.review_save(
+    draft_review = reviews.review_save(
         application=assigned.application,
         reviewer=reviewer.user,
         scores={"story": 3},
@@ -335,14 +336,14 @@ def test_submitting_needs_every_criterion_in_range(assigned: Any, reviewer: Any)
 
 
 def test_conflict_discovered_removes_the_assignment(assigned: Any, reviewer: Any) -> None:
-    services.review_save(
+    reviews.review_save(
         application=assigned.application,
         reviewer=reviewer.user,
         scores={"story": 3},
         comments={},
         submit=False,
     )
-    services.review_conflict_discovered(
+    reviews.review_conflict_discovered(
         application=assigned.application, reviewer=reviewer.user, reason="My student"
     )
     assert not Assignment.objects.filter(pk=assigned.pk).exists()
@@ -376,7 +377,7 @@ def reviewed_cycle(n_apps: int = 12, n_reviewers: int = 5, **cycle_kwargs: Any) 
 
 def test_budget_never_exceeds_the_total_and_respects_min_max(coordinator: Any) -> None:
     cycle, apps = reviewed_cycle(total_budget=7000, award_min=500, award_max=1500)
-    record = services.decision_prepare(cycle=cycle, actor=coordinator, seed=42)
+    record = decision.decision_prepare(cycle=cycle, actor=coordinator, seed=42)
     amounts = record.outputs["amounts"]
     assert sum(amounts) <= 7000
     assert all(a == 0 or 500 <= a <= 1500 for a in amounts)
@@ -386,7 +387,7 @@ def test_budget_never_exceeds_the_total_and_respects_min_max(coordinator: Any) -
 
 def test_calibration_alone_shows_raw_and_calibrated_scores(coordinator: Any) -> None:
     cycle, apps = reviewed_cycle()
-    record = services.decision_prepare(cycle=cycle, actor=coordinator, seed=1, with_budget=False)
+    record = decision.decision_prepare(cycle=cycle, actor=coordinator, seed=1, with_budget=False)
     assert len(record.outputs["raw_mean"]) == len(apps) == len(record.outputs["merit"])
     assert not record.has_budget
 
@@ -398,7 +399,7 @@ def test_infeasible_floors_give_a_clear_explanation(coordinator: Any) -> None:
         floors=[{"name": "First-year students", "attribute": "is_first_year", "min_count": 4}],
     )
     with pytest.raises(ValidationError, match="First-year students"):
-        services.decision_prepare(cycle=cycle, actor=coordinator, seed=3)
+        decision.decision_prepare(cycle=cycle, actor=coordinator, seed=3)
 
 
 def test_floors_are_met(coordinator: Any) -> None:
@@ -406,7 +407,7 @@ def test_floors_are_met(coordinator: Any) -> None:
         total_budget=4000,
         floors=[{"name": "First-year students", "attribute": "is_first_year", "min_count": 3}],
     )
-    record = services.decision_prepare(cycle=cycle, actor=coordinator, seed=3)
+    record = decision.decision_prepare(cycle=cycle, actor=coordinator, seed=3)
     first_years = [
         k
         for k, pk in enumerate(record.inputs["applications"])
@@ -417,9 +418,9 @@ def test_floors_are_met(coordinator: Any) -> None:
 
 def test_replay_reproduces_the_frozen_decision(coordinator: Any) -> None:
     cycle, apps = reviewed_cycle()
-    record = services.decision_prepare(cycle=cycle, actor=coordinator, seed=2026)
-    services.decision_freeze(record=record, actor=coordinator)
-    replay = services.decision_replay(record=DecisionRecord.objects.get(pk=record.pk))
+    record = decision.decision_prepare(cycle=cycle, actor=coordinator, seed=2026)
+    decision.decision_freeze(record=record, actor=coordinator)
+    replay = decision.decision_replay(record=DecisionRecord.objects.get(pk=record.pk))
     assert replay.reproduced and replay.live_data_unchanged and replay.inputs_intact
     assert replay.outputs_sha256 == record.outputs_sha256
     awarded = Application.objects.filter(cycle=cycle, award_amount__gt=0)
@@ -429,45 +430,45 @@ def test_replay_reproduces_the_frozen_decision(coordinator: Any) -> None:
 
 def test_the_same_seed_gives_the_same_lottery_and_awards(coordinator: Any) -> None:
     cycle, _apps = reviewed_cycle()
-    a = services.decision_prepare(cycle=cycle, actor=coordinator, seed=99)
-    b = services.decision_prepare(cycle=cycle, actor=coordinator, seed=99)
+    a = decision.decision_prepare(cycle=cycle, actor=coordinator, seed=99)
+    b = decision.decision_prepare(cycle=cycle, actor=coordinator, seed=99)
     assert a.outputs_sha256 == b.outputs_sha256
 
 
 def test_a_changed_input_after_freezing_is_rejected_and_detected(coordinator: Any) -> None:
     cycle, apps = reviewed_cycle()
-    record = services.decision_freeze(
-        record=services.decision_prepare(cycle=cycle, actor=coordinator, seed=5), actor=coordinator
+    record = decision.decision_freeze(
+        record=decision.decision_prepare(cycle=cycle, actor=coordinator, seed=5), actor=coordinator
     )
     cycle.refresh_from_db()
     review = Review.objects.filter(application=apps[0]).first()
     AssignmentFactory(application=apps[0], reviewer=ReviewerProfileFactory().user)
     with pytest.raises(ValidationError, match="frozen"):
-        services.application_withdraw(application=apps[0])
+        applications.application_withdraw(application=apps[0])
     with pytest.raises(ValidationError, match="frozen"):
-        services.decision_prepare(cycle=cycle, actor=coordinator, seed=6)
+        decision.decision_prepare(cycle=cycle, actor=coordinator, seed=6)
     with pytest.raises(ValidationError, match="frozen"):
-        services.conflict_add(
+        reviews.conflict_add(
             cycle=cycle, reviewer=review.reviewer, application=apps[0], reason="x", actor=coordinator
         )
     # Someone edits the database behind the services' back: replay still reproduces the frozen result
     # from the frozen inputs, and reports that the live data no longer matches.
     Review.objects.filter(pk=review.pk).update(total=1.0 if review.total != 1.0 else 5.0)
-    replay = services.decision_replay(record=record)
+    replay = decision.decision_replay(record=record)
     assert replay.reproduced
     assert not replay.live_data_unchanged
     # Tampering with the stored inputs is caught too.
     DecisionRecord.objects.filter(pk=record.pk).update(inputs={**record.inputs, "budget": 1})
-    tampered = services.decision_replay(record=DecisionRecord.objects.get(pk=record.pk))
+    tampered = decision.decision_replay(record=DecisionRecord.objects.get(pk=record.pk))
     assert not tampered.inputs_intact
 
 
 def test_freezing_refuses_a_draft_whose_inputs_changed(coordinator: Any) -> None:
     cycle, apps = reviewed_cycle()
-    record = services.decision_prepare(cycle=cycle, actor=coordinator, seed=5)
+    record = decision.decision_prepare(cycle=cycle, actor=coordinator, seed=5)
     Review.objects.filter(application=apps[0]).update(total=1.0)
     with pytest.raises(ValidationError, match="changed since this draft"):
-        services.decision_freeze(record=record, actor=coordinator)
+        decision.decision_freeze(record=record, actor=coordinator)
 
 
 def test_letters_go_to_every_applicant_once(
@@ -475,29 +476,29 @@ def test_letters_go_to_every_applicant_once(
 ) -> None:
     cycle, apps = reviewed_cycle()
     with pytest.raises(ValidationError, match="Freeze"):
-        services.letters_send(cycle=cycle, actor=coordinator)
+        decision.letters_send(cycle=cycle, actor=coordinator)
     from ..letters import DEFAULT_TEMPLATES
     from ..models import LetterTemplate
 
     for kind, (subject, body) in DEFAULT_TEMPLATES.items():
         LetterTemplate.objects.create(cycle=cycle, kind=kind, subject=subject, body=body)
-    record = services.decision_prepare(cycle=cycle, actor=coordinator, seed=8)
-    services.decision_freeze(record=record, actor=coordinator)
+    record = decision.decision_prepare(cycle=cycle, actor=coordinator, seed=8)
+    decision.decision_freeze(record=record, actor=coordinator)
     cycle.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
-        sent = services.letters_send(cycle=cycle, actor=coordinator)
+        sent = decision.letters_send(cycle=cycle, actor=coordinator)
     assert sent == len(apps) == len(mailoutbox) == Letter.objects.count()
     award = Letter.objects.filter(kind="award").select_related("application").first()
     assert f"${award.application.award_amount:,}" in award.body
     assert str(record.seed) in award.body
-    assert services.letters_send(cycle=cycle, actor=coordinator) == 0
+    assert decision.letters_send(cycle=cycle, actor=coordinator) == 0
 
 
 def test_letter_templates_refuse_template_tags(cycle: Any, coordinator: Any) -> None:
-    services.cycle_save(cycle=cycle, actor=coordinator)
+    applications.cycle_save(cycle=cycle, actor=coordinator)
     template = cycle.letter_templates.get(kind="award")
     with pytest.raises(ValidationError, match="placeholders"):
-        services.letter_template_save(
+        decision.letter_template_save(
             template=template, subject="Hi", body="{% load static %}{{ name }}", actor=coordinator
         )
 
@@ -509,10 +510,10 @@ def test_reminders_go_only_to_reviewers_with_pending_reviews(
     app2 = ApplicationFactory(cycle=assigned.cycle)
     AssignmentFactory(application=app2, reviewer=done.user)
     ReviewFactory(application=app2, reviewer=done.user)
-    assert services.reminders_send(cycle=assigned.cycle, actor=coordinator) == 1
+    assert reviews.reminders_send(cycle=assigned.cycle, actor=coordinator) == 1
     assert mailoutbox[0].to == [assigned.reviewer.email]
     # Gentle: not again the same day.
-    assert services.reminders_send(cycle=assigned.cycle, actor=coordinator) == 0
+    assert reviews.reminders_send(cycle=assigned.cycle, actor=coordinator) == 0
 
 
 def test_models_are_not_used_outside_their_cycle(
@@ -520,36 +521,9 @@ def test_models_are_not_used_outside_their_cycle(
 ) -> None:
     other = GrantCycleFactory()
     with pytest.raises(ValidationError):
-        services.conflict_add(
+        reviews.conflict_add(
             cycle=other, reviewer=reviewer.user, application=application, reason="x", actor=coordinator
         )
-
-
-def test_bulk_explanations_agree_with_the_engine() -> None:
-    from mentorfold.engine import assign
-
-    rng = np.random.default_rng(3)
-    score = rng.random((40, 12))
-    conflicts = np.array([[i, (i * 5) % 12] for i in range(0, 40, 3)], dtype=np.int64)
-    result = assign.optimal_assignment(score, np.full(12, 11), 3, forbidden=conflicts)
-    ours = services.explain_rows(
-        score,
-        pairs=result.pairs,
-        kept=np.zeros((0, 2), dtype=np.int64),
-        conflicts=conflicts,
-        capacities=np.full(12, 11),
-        app_ids=list(range(40)),
-        rev_ids=list(range(12)),
-    )
-    names = {
-        "forbidden": "conflict",
-        "column full": "full",
-        "lower score": "lower",
-        "worse for the total": "total",
-    }
-    for i in range(40):
-        engine_row = [[a.column, names[a.reason]] for a in assign.explain(result, i, top=3).alternatives]
-        assert [[c, why] for c, _s, why in ours[str(i)]] == engine_row
 
 
 def test_the_run_reports_whether_reviewers_overlap(cycle: Any) -> None:
@@ -560,6 +534,6 @@ def test_the_run_reports_whether_reviewers_overlap(cycle: Any) -> None:
     ]
     for t in ("surgery", "pediatrics"):
         ReviewerProfileFactory(expertise=t)
-    run = services.assignment_run(cycle=cycle)
+    run = reviews.assignment_run(cycle=cycle)
     assert run.n_components == 2  # one reviewer each, nothing shared: calibration cannot link them
     assert len(apps) == 2

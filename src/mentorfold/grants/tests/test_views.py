@@ -12,7 +12,8 @@ from openpyxl import load_workbook
 
 from mentorfold.accounts.tests.factories import ReviewerProfileFactory
 
-from .. import services
+from .. import applications, decision
+from .. import review as reviews
 from ..models import Application, Assignment, Conflict, DecisionRecord, GrantAttachment, GrantCycle, Review
 from .factories import PDF_BYTES, ApplicationFactory, AssignmentFactory, GrantCycleFactory, ReviewFactory
 
@@ -48,7 +49,7 @@ def draft_application(cycle: Any, applicant: Any) -> Any:
 def decided(coordinator: Any) -> tuple[GrantCycle, Any]:
     """A frozen cycle with 6 applications, 3 reviewers each, and an evil applicant name for the export."""
     cycle = GrantCycleFactory(status=GrantCycle.Status.REVIEW, total_budget=5000)
-    services.cycle_save(cycle=cycle, actor=coordinator)
+    applications.cycle_save(cycle=cycle, actor=coordinator)
     reviewers = [ReviewerProfileFactory().user for _ in range(4)]
     apps = [ApplicationFactory(cycle=cycle, amount_requested=1500) for _ in range(6)]
     apps[0].applicant.user.full_name = '=HYPERLINK("http://evil")'
@@ -56,8 +57,8 @@ def decided(coordinator: Any) -> tuple[GrantCycle, Any]:
     for i, app in enumerate(apps):
         for k in range(3):
             ReviewFactory(application=app, reviewer=reviewers[(i + k) % 4], total=float(1 + (i + k) % 5))
-    record = services.decision_prepare(cycle=cycle, actor=coordinator, seed=11)
-    services.decision_freeze(record=record, actor=coordinator)
+    record = decision.decision_prepare(cycle=cycle, actor=coordinator, seed=11)
+    decision.decision_freeze(record=record, actor=coordinator)
     cycle.refresh_from_db()
     return cycle, apps
 
@@ -248,7 +249,7 @@ def test_attachment_is_hidden_from_people_without_a_reason_to_see_it(
     person = request.getfixturevalue(who)
     if who == "conflicted_reviewer":
         AssignmentFactory(application=attachment.application, reviewer=person.user)
-        services.conflict_add(
+        reviews.conflict_add(
             cycle=attachment.application.cycle,
             reviewer=person.user,
             application=attachment.application,
@@ -405,7 +406,7 @@ def test_coordinator_pages_open_within_a_query_budget(
     django_assert_max_num_queries: Any,
 ) -> None:
     cycle = assigned.cycle
-    services.cycle_save(cycle=cycle, actor=coordinator)
+    applications.cycle_save(cycle=cycle, actor=coordinator)
     login(client, coordinator)
     url = reverse(name, args=[cycle.pk] if with_cycle else [])
     with django_assert_max_num_queries(20):
@@ -430,7 +431,7 @@ def test_coordinator_application_view_shows_reviewers_and_explanation(
     apps = [ApplicationFactory(cycle=cycle) for _ in range(3)]
     for _ in range(4):
         ReviewerProfileFactory()
-    services.assignment_run(cycle=cycle)
+    reviews.assignment_run(cycle=cycle)
     login(client, coordinator)
     with django_assert_max_num_queries(20):
         response = client.get(reverse("grants:application_detail", args=[apps[0].pk]))

@@ -1,11 +1,15 @@
+"""TF-IDF affinity between grant applications and reviewers (moved here from grants)."""
+
 from __future__ import annotations
+
+import doctest
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ..affinity import TOPIC_BONUS, affinity_matrix, tfidf, tokenize, topic_set
+from mentorfold.engine.affinity import TOPIC_BONUS, affinity_matrix, tfidf, tokenize, topic_set
 
 
 def test_tokenize_drops_stopwords_possessives_and_single_letters() -> None:
@@ -60,3 +64,29 @@ def test_empty_sides_and_mismatched_lengths() -> None:
     assert affinity_matrix([], ["x"], [], ["x"]).shape == (0, 1)
     with pytest.raises(ValueError, match="one entry per"):
         affinity_matrix(["a"], ["b"], [], ["b"])
+
+
+def test_it_rejects_non_string_texts_with_a_specific_error() -> None:
+    with pytest.raises(ValueError, match=r"reviewer_texts\[1\] must be a string"):
+        affinity_matrix(["a"], ["b", None], ["a"], ["b", ""])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="not one string"):
+        tfidf("one string")
+    with pytest.raises(ValueError, match="must be a string"):
+        tokenize(3)  # type: ignore[arg-type]
+
+
+@given(
+    st.lists(st.text(max_size=30), min_size=1, max_size=5),
+    st.lists(st.text(max_size=30), min_size=1, max_size=5),
+)
+def test_affinity_is_finite_and_in_its_documented_range(apps: list[str], reviewers: list[str]) -> None:
+    score = affinity_matrix(apps, reviewers, apps, reviewers)
+    assert score.shape == (len(apps), len(reviewers))
+    assert np.isfinite(score).all()
+    assert score.min() >= 0.0 and score.max() <= 1.0 + TOPIC_BONUS
+
+
+def test_docstring_examples_hold() -> None:
+    from mentorfold.engine import affinity
+
+    assert doctest.testmod(affinity).failed == 0

@@ -1,0 +1,473 @@
+"""Reviewing grants: conflicts of interest, declarations, the optimal assignment, swaps, reminders, reviews."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from scipy.sparse.csgraph import connected_components
+
+from mentorfold.accounts.models import ReviewerProfile, Role
+from mentorfold.core.audit import audit
+from mentorfold.core.bulk import insert_rows, now_value
+from mentorfold.core.mail import send_templated_mail
+from mentorfold.engine import assign
+from mentorfold.engine.affinity import affinity_matrix
+from mentorfold.engine.explain import explain_rows
+
+from . import conflicts as conflict_detection
+from .models import (
+    Application,
+    Assignment,
+    AssignmentRun,
+    Conflict,
+    GrantCycle,
+    Review,
+    ReviewerDeclaration,
+)
+from .state import refuse_if_frozen as _refuse_if_frozen
+
+EXPLAIN_TOP = 3
+# Stored explanation codes (older runs keep them too) for the engine's reasons.
+EXPLAIN_CODES = {
+    "forbidden": "conflict",
+    "not allowed": "conflict",
+    "column full": "full",
+    "lower score": "lower",
+    "worse for the total": "total",
+}
+
+
+def is_reviewer(user: Any) -> bool:
+    return bool(user.is_authenticated and user.has_role(Role.REVIEWER))
+
+
+# --------------------------------------------------------------------------- conflicts
+
+
+@transaction.atomic
+def conflicts_detect(*, cycle: GrantCycle, actor: Any = None) -> dict[str, int]:
+    """Store every detected conflict (kept even if the data changes later; dismissed ones stay dismissed)."""
+    found = conflict_detection.detect(cycle)
+    known = set(Conflict.objects.filter(cycle=cycle).values_list("reviewer_id", "application_id", "source"))
+    created = now_value()
+    insert_rows(
+        Conflict,
+        ["cycle_id", "reviewer_id", "application_id", "source", "status", "reason", "created_at"],
+        [
+            (cycle.pk, f.reviewer_id, f.application_id, f.source, f.status, f.reason, created)
+            for f in found
+            if (f.reviewer_id, f.application_id, f.source) not in known
+        ],
+    )
+    removed = _drop_conflicted_assignments(cycle)
+    counts = Counter(f.source for f in found)
+    if actor is not None:
+        audit(actor=actor, action="grants.conflicts_detected", target=cycle, data=dict(counts))
+    return {"found": len(found), "assignments_removed": removed, **counts}
+
+
+def _drop_conflicted_assignments(cycle: GrantCycle) -> int:
+    pairs = set(
+        Conflict.objects.filter(cycle=cycle, status__in=Conflict.BLOCKING).values_list(
+            "reviewer_id", "application_id"
+        )
+    )
+    doomed = [
+        (pk, r, a)
+        for pk, r, a in Assignment.objects.filter(cycle=cycle).values_list(
+            "pk", "reviewer_id", "application_id"
+        )
+        if (r, a) in pairs
+    ]
+    if doomed:
+        match = Q(pk__in=[])
+        for _pk, r, a in doomed:
+            match |= Q(reviewer_id=r, application_id=a)
+        Review.objects.filter(cycle=cycle).filter(match).delete()
+        Assignment.objects.filter(pk__in=[d[0] for d in doomed]).delete()
+    return len(doomed)
+
+
+@transaction.atomic
+def conflict_add(
+    *, cycle: GrantCycle, reviewer: Any, application: Application, reason: str, actor: Any
+) -> Conflict:
+    """A coordinator records a conflict; any assignment of that pair ends."""
+    _refuse_if_frozen(cycle)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Reason: say why this is a conflict.")})
+    if application.cycle_id != cycle.pk:
+        raise ValidationError(_("This application belongs to another cycle."))
+    conflict, _created = Conflict.objects.update_or_create(
+        reviewer=reviewer,
+        application=application,
+        source=Conflict.Source.COORDINATOR,
+        defaults={
+            "cycle": cycle,
+            "status": Conflict.Status.ACTIVE,
+            "reason": reason[:300],
+            "updated_by": actor,
+        },
+    )
+    _end_pair(application=application, reviewer=reviewer)
+    audit(actor=actor, action="grants.conflict_added", target=conflict, reason=reason)
+    return conflict
+
+
+@transaction.atomic
+def conflict_set_status(*, conflict: Conflict, status: str, reason: str, actor: Any) -> Conflict:
+    """Confirm or dismiss a conflict, with a reason that goes to the audit log."""
+    _refuse_if_frozen(conflict.cycle)
+    if status not in Conflict.Status.values:
+        raise ValidationError({"status": _("Status: choose confirm or dismiss.")})
+    if not reason.strip():
+        raise ValidationError({"reason": _("Reason: say why you change this conflict.")})
+    before = conflict.status
+    conflict.status = status
+    conflict.updated_by = actor
+    conflict.save(update_fields=["status", "updated_by"])
+    if conflict.is_blocking:
+        _end_pair(application=conflict.application, reviewer=conflict.reviewer)
+    audit(
+        actor=actor,
+        action="grants.conflict_status",
+        target=conflict,
+        data={"from": before, "to": status},
+        reason=reason,
+    )
+    return conflict
+
+
+def _end_pair(*, application: Application, reviewer: Any) -> None:
+    Assignment.objects.filter(application=application, reviewer=reviewer).delete()
+    Review.objects.filter(application=application, reviewer=reviewer).delete()
+
+
+@transaction.atomic
+def declaration_save(
+    *, cycle: GrantCycle, reviewer: Any, known_people: str, mailing_address: str
+) -> ReviewerDeclaration:
+    """A reviewer lists people they know; matching applications become conflicts straight away."""
+    _refuse_if_frozen(cycle)
+    declaration, _created = ReviewerDeclaration.objects.update_or_create(
+        cycle=cycle,
+        reviewer=reviewer,
+        defaults={"known_people": known_people[:4000], "mailing_address": mailing_address[:300]},
+    )
+    declaration.full_clean()
+    conflicts_detect(cycle=cycle)
+    return declaration
+
+
+# --------------------------------------------------------------------------- assignment
+
+
+def reviewer_capacity(cycle: GrantCycle, profile_max_load: int) -> int:
+    return min(int(profile_max_load), int(cycle.reviewer_max_load))
+
+
+@transaction.atomic
+def assignment_run(*, cycle: GrantCycle, actor: Any = None, explain: bool = True) -> AssignmentRun:
+    """Optimal reviewer assignment by affinity, conflicts forbidden, load limits kept.
+
+    Pairs that already have a review stay as they are; everything else is re-solved. The run stores the
+    engine's optimality certificate and, per application, the best reviewers it did not get and why.
+    """
+    _refuse_if_frozen(cycle)
+    started = time.perf_counter()
+    conflicts_detect(cycle=cycle)
+    apps = list(
+        Application.objects.filter(cycle=cycle, status=Application.Status.SUBMITTED)
+        .order_by("pk")
+        .values_list("pk", "personal_statement", "community_involvement", "budget_purpose", "topics")
+    )
+    profiles = list(
+        ReviewerProfile.objects.order_by("user_id").values_list("user_id", "expertise", "max_load")
+    )
+    if not apps:
+        raise ValidationError(_("There are no submitted applications to assign."))
+    if not profiles:
+        raise ValidationError(_("There are no reviewers yet. Invite reviewers first."))
+    app_index = {pk: i for i, (pk, *_rest) in enumerate(apps)}
+    rev_index = {uid: j for j, (uid, *_rest) in enumerate(profiles)}
+    n, m = len(apps), len(profiles)
+    score = affinity_matrix(
+        [f"{a[1]} {a[2]} {a[3]} {a[4]}" for a in apps],
+        [p[1] for p in profiles],
+        [a[4] for a in apps],
+        [p[1] for p in profiles],
+    )
+    reviewed = set(Review.objects.filter(cycle=cycle).values_list("application_id", "reviewer_id"))
+    kept = [
+        pair
+        for pair in Assignment.objects.filter(cycle=cycle).values_list("application_id", "reviewer_id")
+        if pair in reviewed and pair[0] in app_index
+    ]
+    demand = np.full(n, cycle.reviewers_per_application, dtype=np.int64)
+    cap = np.array([reviewer_capacity(cycle, p[2]) for p in profiles], dtype=np.int64)
+    forbidden_rows: list[int] = []
+    forbidden_cols: list[int] = []
+    for r_id, a_id in Conflict.objects.filter(cycle=cycle, status__in=Conflict.BLOCKING).values_list(
+        "reviewer_id", "application_id"
+    ):
+        if a_id in app_index and r_id in rev_index:
+            forbidden_rows.append(app_index[a_id])
+            forbidden_cols.append(rev_index[r_id])
+    n_conflicts = len(forbidden_rows)
+    for a_id, r_id in kept:
+        if a_id in app_index and r_id in rev_index:
+            i, j = app_index[a_id], rev_index[r_id]
+            demand[i] = max(demand[i] - 1, 0)
+            cap[j] = max(cap[j] - 1, 0)
+            forbidden_rows.append(i)
+            forbidden_cols.append(j)
+    min_load = None
+    if cycle.reviewer_min_load:
+        min_load = np.minimum(cycle.reviewer_min_load, cap)
+    forbidden = (
+        np.stack(
+            [np.asarray(forbidden_rows, dtype=np.int64), np.asarray(forbidden_cols, dtype=np.int64)], axis=1
+        )
+        if forbidden_rows
+        else None
+    )
+    try:
+        result = assign.optimal_assignment(score, cap, demand, forbidden=forbidden, min_load=min_load)
+    except assign.InfeasibleAssignment as exc:
+        codes = [apps[i][0] for i in exc.rows[:20]]
+        raise ValidationError(
+            _(
+                "No assignment meets every rule: %(msg)s Applications affected: %(apps)s. Add reviewers, raise load limits or lower reviewers per application."
+            )
+            % {"msg": str(exc).split(";")[0] + ".", "apps": ", ".join(str(c) for c in codes) or "-"}
+        ) from exc
+    kept_set = set(kept)
+    Assignment.objects.filter(cycle=cycle).exclude(
+        pk__in=[
+            pk
+            for pk, a, r in Assignment.objects.filter(cycle=cycle).values_list(
+                "pk", "application_id", "reviewer_id"
+            )
+            if (a, r) in kept_set
+        ]
+    ).delete()
+    app_ids = [a[0] for a in apps]
+    rev_ids = [p[0] for p in profiles]
+    pairs = result.pairs
+    created = now_value()
+    insert_rows(
+        Assignment,
+        ["cycle_id", "application_id", "reviewer_id", "affinity", "source", "created_at"],
+        [
+            (cycle.pk, app_ids[i], rev_ids[j], float(score[i, j]), Assignment.Source.OPTIMAL, created)
+            for i, j in pairs.tolist()
+        ],
+    )
+    kept_idx = np.asarray([(app_index[a], rev_index[r]) for a, r in kept], dtype=np.int64).reshape(-1, 2)
+    explanations = (
+        {
+            str(app_ids[i]): [[rev_ids[c], round(v, 4), EXPLAIN_CODES[why]] for c, v, why in alternatives]
+            for i, alternatives in enumerate(explain_rows(result, top=EXPLAIN_TOP, extra_pairs=kept_idx))
+        }
+        if explain
+        else {}
+    )
+    cert = result.certificate
+    taken = np.concatenate([pairs, kept_idx])
+    used = np.unique(taken[:, 1])
+    graph = sp.csr_array((np.ones(len(taken)), (taken[:, 0], n + taken[:, 1])), shape=(n + m, n + m))
+    _count, labels = connected_components(graph, directed=False)
+    n_components = int(np.unique(labels[n + used]).size) if used.size else 0
+    run = AssignmentRun.objects.create(
+        cycle=cycle,
+        created_by=actor if getattr(actor, "pk", None) else None,
+        n_applications=n,
+        n_reviewers=m,
+        n_pairs=int(pairs.shape[0]) + len(kept),
+        n_conflicts=n_conflicts,
+        objective=float(result.objective),
+        bound=float(cert.bound),
+        gap=float(cert.gap),
+        tolerance=float(cert.tolerance),
+        seconds=time.perf_counter() - started,
+        explanations=explanations,
+        n_components=n_components,
+    )
+    if cycle.status in (GrantCycle.Status.DRAFT, GrantCycle.Status.OPEN):
+        cycle.status = GrantCycle.Status.REVIEW
+        cycle.save(update_fields=["status"])
+    if actor is not None:
+        audit(
+            actor=actor,
+            action="grants.assignment_run",
+            target=cycle,
+            data={"pairs": run.n_pairs, "objective": run.objective, "gap": run.gap},
+        )
+    return run
+
+
+@transaction.atomic
+def assignment_swap(*, assignment: Assignment, new_reviewer: Any, reason: str, actor: Any) -> Assignment:
+    """Replace one reviewer by another after re-checking conflicts, duplicates and load."""
+    cycle = assignment.cycle
+    _refuse_if_frozen(cycle)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Reason: say why you swap this reviewer.")})
+    profile = ReviewerProfile.objects.filter(user=new_reviewer).first()
+    if profile is None:
+        raise ValidationError({"reviewer": _("Reviewer: this person is not a reviewer.")})
+    application = assignment.application
+    if Conflict.objects.filter(
+        application=application, reviewer=new_reviewer, status__in=Conflict.BLOCKING
+    ).exists():
+        raise ValidationError(
+            {"reviewer": _("Reviewer: this reviewer has a conflict with this application.")}
+        )
+    if Assignment.objects.filter(application=application, reviewer=new_reviewer).exists():
+        raise ValidationError({"reviewer": _("Reviewer: already assigned to this application.")})
+    load = Assignment.objects.filter(cycle=cycle, reviewer=new_reviewer).count()
+    if load >= reviewer_capacity(cycle, profile.max_load):
+        raise ValidationError({"reviewer": _("Reviewer: already at their most applications for this cycle.")})
+    if Review.objects.filter(
+        application=application, reviewer=assignment.reviewer, status=Review.Status.SUBMITTED
+    ).exists():
+        raise ValidationError(_("This reviewer already submitted a review; it cannot be swapped."))
+    old_reviewer = assignment.reviewer
+    _end_pair(application=application, reviewer=old_reviewer)
+    new = Assignment.objects.create(
+        cycle=cycle, application=application, reviewer=new_reviewer, source=Assignment.Source.MANUAL
+    )
+    audit(
+        actor=actor,
+        action="grants.assignment_swapped",
+        target=application,
+        data={"from": old_reviewer.pk, "to": new_reviewer.pk},
+        reason=reason,
+    )
+    return new
+
+
+@transaction.atomic
+def reminders_send(*, cycle: GrantCycle, actor: Any) -> int:
+    """A gentle e-mail to each reviewer with reviews still to submit (at most one a day)."""
+    now = timezone.now()
+    submitted = set(
+        Review.objects.filter(cycle=cycle, status=Review.Status.SUBMITTED).values_list(
+            "application_id", "reviewer_id"
+        )
+    )
+    pending: dict[int, int] = defaultdict(int)
+    reminded_recently: set[int] = set()
+    for a_id, r_id, reminded in Assignment.objects.filter(cycle=cycle).values_list(
+        "application_id", "reviewer_id", "reminded_at"
+    ):
+        if (a_id, r_id) not in submitted:
+            pending[r_id] += 1
+            if reminded and (now - reminded).total_seconds() < 20 * 3600:
+                reminded_recently.add(r_id)
+    sent = 0
+    from mentorfold.accounts.models import User
+
+    for user in User.objects.filter(pk__in=[r for r in pending if r not in reminded_recently]):
+        send_templated_mail(
+            to=[user.email],
+            subject=_("A friendly reminder: grant reviews"),
+            template="grants/email/reminder.txt",
+            context={"name": user.get_short_name(), "count": pending[user.pk], "cycle": cycle},
+        )
+        sent += 1
+    Assignment.objects.filter(cycle=cycle, reviewer_id__in=list(pending)).exclude(
+        reviewer_id__in=list(reminded_recently)
+    ).update(reminded_at=now)
+    audit(actor=actor, action="grants.reminders_sent", target=cycle, data={"reviewers": sent})
+    return sent
+
+
+# --------------------------------------------------------------------------- reviews
+
+
+def _require_assigned(application: Application, reviewer: Any) -> None:
+    if not Assignment.objects.filter(application=application, reviewer=reviewer).exists():
+        raise PermissionDenied
+    if Conflict.objects.filter(
+        application=application, reviewer=reviewer, status__in=Conflict.BLOCKING
+    ).exists():
+        raise PermissionDenied
+
+
+def rubric_total(rubric: list[dict[str, Any]], scores: dict[str, int]) -> float:
+    """Weighted mean of the criterion scores, on the rubric's 1..5 scale."""
+    weights = sum(float(c["weight"]) for c in rubric)
+    return sum(float(c["weight"]) * int(scores[c["key"]]) for c in rubric) / weights
+
+
+@transaction.atomic
+def review_save(
+    *, application: Application, reviewer: Any, scores: dict[str, Any], comments: dict[str, str], submit: bool
+) -> Review:
+    """Save or submit rubric scores. Submitted reviews are final; nothing changes after the decision."""
+    cycle = application.cycle
+    _refuse_if_frozen(cycle)
+    _require_assigned(application, reviewer)
+    review, _created = Review.objects.select_for_update().get_or_create(
+        application=application, reviewer=reviewer, defaults={"cycle": cycle}
+    )
+    if review.status == Review.Status.SUBMITTED:
+        raise ValidationError(_("You already submitted this review."))
+    clean: dict[str, int] = {}
+    errors: dict[str, str] = {}
+    for c in cycle.rubric:
+        raw = scores.get(c["key"])
+        if raw in (None, ""):
+            if submit:
+                errors[c["key"]] = _("%(name)s: choose a score from 1 to 5.") % {"name": c["name"]}
+            continue
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            value = 0
+        if not 1 <= value <= 5:
+            errors[c["key"]] = _("%(name)s: the score must be a whole number from 1 to 5.") % {
+                "name": c["name"]
+            }
+            continue
+        clean[c["key"]] = value
+    if errors:
+        raise ValidationError(errors)
+    review.scores = clean
+    review.comments = {c["key"]: (comments.get(c["key"]) or "")[:2000] for c in cycle.rubric}
+    review.total = rubric_total(cycle.rubric, clean) if len(clean) == len(cycle.rubric) else None
+    if submit:
+        review.status = Review.Status.SUBMITTED
+        review.submitted_at = timezone.now()
+    review.save()
+    return review
+
+
+@transaction.atomic
+def review_conflict_discovered(*, application: Application, reviewer: Any, reason: str) -> Conflict:
+    """The reviewer recognises the applicant: the assignment and any review of theirs are removed."""
+    _refuse_if_frozen(application.cycle)
+    _require_assigned(application, reviewer)
+    conflict, _created = Conflict.objects.update_or_create(
+        reviewer=reviewer,
+        application=application,
+        source=Conflict.Source.DISCOVERED,
+        defaults={
+            "cycle": application.cycle,
+            "status": Conflict.Status.ACTIVE,
+            "reason": (reason.strip() or _("Conflict found by the reviewer"))[:300],
+        },
+    )
+    _end_pair(application=application, reviewer=reviewer)
+    audit(actor=reviewer, action="grants.conflict_discovered", target=application, reason=reason)
+    return conflict
