@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -22,15 +22,25 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl.utils import get_column_letter
 
 from mentorfold.accounts.models import Language, LearnerProfile, MentorProfile, Organization, Role, User
+from mentorfold.core import spreadsheets
 from mentorfold.core.audit import audit
 from mentorfold.core.mail import send_templated_mail
+from mentorfold.core.models import TaskRun
 
 from .models import ImportBatch
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_ROWS = 20000
+MAX_RAW_ROWS = 2 * MAX_IMPORT_ROWS  # blank rows count too, so a sheet of empty rows cannot run for long
+MAX_IMPORT_COLUMNS = 40
+MAX_CELL_CHARS = 2000
+# csv's own field limit (128 KB) raises a bare csv.Error; a cell can never exceed the file, and longer cells
+# are refused below with their row and column. Raising a process-wide limit only ever accepts more.
+csv.field_size_limit(max(csv.field_size_limit(), MAX_IMPORT_BYTES))
 EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0, after its 1900 leap-year bug
 
 COLUMNS = {
@@ -71,31 +81,88 @@ def _header_name(value: Any) -> str:
     return re.sub(r"[\s\-]+", "_", str(_clean_cell(value) or "").strip().lower())
 
 
+def _column_label(index: int, header: list[str] | None) -> str:
+    if header is not None and index < len(header) and header[index]:
+        return header[index]
+    return get_column_letter(index + 1)
+
+
+def _check_cells(number: int, cells: list[Any], header: list[str] | None) -> None:
+    for index, value in enumerate(cells):
+        if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+            raise ValidationError(
+                {
+                    "file": ValidationError(
+                        _(
+                            "File: row %(row)d, column %(column)s has %(length)s characters; the limit is "
+                            "%(limit)s. Shorten that cell and upload the file again."
+                        )
+                        % {
+                            "row": number,
+                            "column": _column_label(index, header),
+                            "length": f"{len(value):,}",
+                            "limit": f"{MAX_CELL_CHARS:,}",
+                        },
+                        code="cell_too_long",
+                    )
+                }
+            )
+
+
+def _too_many_rows() -> ValidationError:
+    return ValidationError(
+        {
+            "file": ValidationError(
+                _("File: at most %(n)d people per import. Split the list.") % {"n": MAX_IMPORT_ROWS},
+                code="too_many_rows",
+            )
+        }
+    )
+
+
 def read_table(*, name: str, data: bytes) -> tuple[list[str], list[list[Any]]]:
-    """Header and data rows of a CSV (UTF-8, with or without BOM) or XLSX file; raises ValidationError."""
+    """Header and data rows of a CSV (UTF-8, with or without BOM) or XLSX file; raises ValidationError.
+
+    Rows are streamed and checked as they are read (row count, cell length), so a hostile file is refused
+    before it is fully parsed; an XLSX archive is checked before openpyxl opens it.
+    """
     if len(data) > MAX_IMPORT_BYTES:
         raise ValidationError(
             {"file": _("File: the limit for imports is 5 MB. Split the list into smaller files.")}
         )
     lowered = name.lower()
+    raw_rows: Iterable[Sequence[Any]]
     if lowered.endswith(".xlsx") or data[:2] == b"PK":
-        rows = _read_xlsx(data)
+        raw_rows = _read_xlsx(data)
     elif lowered.endswith((".csv", ".txt")):
-        rows = _read_csv(data)
+        raw_rows = _read_csv(data)
     else:
         raise ValidationError({"file": _("File: upload a .csv or .xlsx file.")})
-    rows = [r for r in rows if any(_clean_cell(c) not in (None, "") for c in r)]
-    if not rows:
+    header: list[str] | None = None
+    rows: list[list[Any]] = []
+    raw_count = 0
+    for raw in raw_rows:
+        raw_count += 1
+        if raw_count > MAX_RAW_ROWS:
+            raise _too_many_rows()
+        cells = list(raw[:MAX_IMPORT_COLUMNS])
+        while cells and cells[-1] in (None, ""):
+            cells.pop()  # openpyxl pads rows to the column limit
+        if not any(_clean_cell(c) not in (None, "") for c in cells):
+            continue
+        _check_cells(len(rows) + (1 if header is None else 2), cells, header)
+        if header is None:
+            header = [_header_name(c) for c in cells]
+            continue
+        if len(rows) >= MAX_IMPORT_ROWS:
+            raise _too_many_rows()
+        rows.append(cells)
+    if header is None:
         raise ValidationError({"file": _("File: it is empty. The first row must name the columns.")})
-    if len(rows) - 1 > MAX_IMPORT_ROWS:
-        raise ValidationError(
-            {"file": _("File: at most %(n)d people per import. Split the list.") % {"n": MAX_IMPORT_ROWS}}
-        )
-    header = [_header_name(c) for c in rows[0]]
-    return header, rows[1:]
+    return header, rows
 
 
-def _read_csv(data: bytes) -> list[list[Any]]:
+def _read_csv(data: bytes) -> Iterator[list[str]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -107,21 +174,47 @@ def _read_csv(data: bytes) -> list[list[Any]]:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return [list(r) for r in csv.reader(io.StringIO(text, newline=""), dialect)]
-
-
-def _read_xlsx(data: bytes) -> list[list[Any]]:
-    from openpyxl import load_workbook
-
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:
-        raise ValidationError({"file": _("File: this is not a readable .xlsx workbook.")}) from None
+        yield from reader
+    except csv.Error:
+        raise ValidationError(
+            {
+                "file": ValidationError(
+                    _(
+                        "File: line %(line)d could not be read as CSV (an unclosed quote or a broken cell). "
+                        "Open the file in a spreadsheet, save it as CSV UTF-8 and upload it again."
+                    )
+                    % {"line": reader.line_num},
+                    code="bad_csv",
+                )
+            }
+        ) from None
+
+
+XLSX_REFUSALS = {
+    "too_big_unpacked": gettext_lazy(
+        "File: this workbook unpacks to far more data than a list of people needs. Copy the people into a "
+        "new workbook (or save it as CSV UTF-8) and upload that."
+    ),
+    "suspicious_compression": gettext_lazy(
+        "File: this workbook unpacks to far more data than a list of people needs. Copy the people into a "
+        "new workbook (or save it as CSV UTF-8) and upload that."
+    ),
+    "too_many_parts": gettext_lazy(
+        "File: this workbook has too many parts. Save the list as CSV UTF-8 and upload that."
+    ),
+    "not_a_workbook": gettext_lazy("File: this is not a readable .xlsx workbook."),
+}
+
+
+def _read_xlsx(data: bytes) -> Iterator[tuple[Any, ...]]:
     try:
-        sheet = workbook.worksheets[0]
-        return [list(r) for r in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
+        yield from spreadsheets.iter_xlsx_rows(data, max_columns=MAX_IMPORT_COLUMNS)
+    except spreadsheets.SpreadsheetRefused as refused:
+        raise ValidationError(
+            {"file": ValidationError(XLSX_REFUSALS[refused.kind], code=f"xlsx_{refused.kind}")}
+        ) from None
 
 
 def parse_date(value: Any) -> date:
@@ -289,22 +382,67 @@ def parse_people(
     return clean, errors
 
 
-@transaction.atomic
 def import_batch_create(*, actor: User, kind: str, name: str, data: bytes) -> ImportBatch:
-    """Parse and check an uploaded file; store the result for the preview page. Writes no people."""
+    """Parse and check an uploaded file; store the result for the preview page. Writes no people.
+
+    Parsing and checking run outside any transaction (they can take seconds on a big file); only the short
+    insert of the batch row is a write.
+    """
     if not actor.has_role(Role.COORDINATOR):
         raise PermissionDenied
     header, rows = read_table(name=name, data=data)
     clean, errors = parse_people(kind=kind, header=header, rows=rows)
-    batch = ImportBatch.objects.create(
-        kind=kind, original_name=name[:200], rows=clean, errors=errors, created_by=actor
+    with transaction.atomic():
+        batch = ImportBatch.objects.create(
+            kind=kind, original_name=name[:200], rows=clean, errors=errors, created_by=actor
+        )
+        audit(
+            actor=actor,
+            action="import.preview",
+            target=batch,
+            data={"rows": len(clean) + len({e["row"] for e in errors}), "errors": len(errors)},
+        )
+    return batch
+
+
+def import_batch_start(*, batch: ImportBatch, actor: User, enqueue: Callable[[ImportBatch], Any]) -> Any:
+    """Claim a checked batch for importing and start one task for it; a second claim is refused.
+
+    ``enqueue(batch)`` creates the tracked task run (it is enqueued when this transaction commits) and
+    returns it. The claim is a conditional UPDATE, so two clicks or two coordinators start one task.
+    """
+    if not actor.has_role(Role.COORDINATOR):
+        raise PermissionDenied
+    if batch.has_errors:
+        raise ValidationError(_("Nothing was imported: fix the rows listed below and upload the file again."))
+    with transaction.atomic():
+        claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.PREVIEW).update(
+            status=ImportBatch.Status.RUNNING
+        )
+        if not claimed:
+            raise ValidationError(_("This import was already started."), code="already_started")
+        run = enqueue(batch)
+        ImportBatch.objects.filter(pk=batch.pk).update(task_run_id=run.pk)
+        audit(actor=actor, action="import.start", target=batch)
+    return run
+
+
+def import_batch_fail(*, batch_id: int) -> bool:
+    """Mark a batch failed only while it is running: a finished import is never turned into a failure."""
+    return bool(
+        ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.RUNNING).update(
+            status=ImportBatch.Status.FAILED
+        )
     )
-    audit(
-        actor=actor,
-        action="import.preview",
-        target=batch,
-        data={"rows": len(clean) + len({e["row"] for e in errors}), "errors": len(errors)},
-    )
+
+
+def import_batch_reconcile(batch: ImportBatch) -> ImportBatch:
+    """A batch still 'running' whose task failed (e.g. the worker died and was restarted) is marked failed."""
+    if batch.status != ImportBatch.Status.RUNNING or batch.task_run_id is None:
+        return batch
+    if TaskRun.objects.filter(pk=batch.task_run_id, status=TaskRun.Status.FAILED).exists():
+        import_batch_fail(batch_id=batch.pk)
+        batch.refresh_from_db(fields=["status"])
     return batch
 
 
@@ -318,102 +456,126 @@ def _org_ids(names: set[str], kind: str) -> dict[str, int]:
 def import_batch_commit(
     *, batch: ImportBatch, actor: User, report: Callable[[int, str], None] | None = None
 ) -> int:
-    """Create everyone in the batch inside one transaction: any failure writes nothing. Returns the count."""
+    """Create everyone in the batch inside one short transaction: any failure writes nothing.
+
+    The rows were parsed and checked at upload; here they are re-checked outside the transaction (so
+    progress is visible to the page polling it), then written in bulk. Returns the count.
+    """
     if not actor.has_role(Role.COORDINATOR):
         raise PermissionDenied
     report = report or (lambda percent, message: None)
+    batch = ImportBatch.objects.get(pk=batch.pk)
+    _check_committable(batch)
+    report(10, _("Checking that nobody joined since the preview"))
+    emails = [r["email"] for r in batch.rows]
+    _check_not_taken(emails)
+    report(30, _("Creating accounts and profiles"))
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-        if batch.status not in {ImportBatch.Status.PREVIEW, ImportBatch.Status.RUNNING}:
-            raise ValidationError(_("This import was already run."))
-        if batch.errors:
-            raise ValidationError(
-                _("Fix the rows with problems and upload the file again; nothing was imported.")
-            )
-        rows = batch.rows
-        emails = [r["email"] for r in rows]
-        taken = list(User.objects.filter(email__in=emails).values_list("email", flat=True)[:5])
-        if taken:
-            raise ValidationError(
-                _("These people joined since the preview: %(emails)s. Upload the file again.")
-                % {"emails": ", ".join(taken)}
-            )
-        report(10, _("Creating accounts"))
-        users = [User(email=r["email"], full_name=r["full_name"]) for r in rows]
-        for user in users:
-            user.set_unusable_password()
-        User.objects.bulk_create(users, batch_size=1000)
-        by_email = dict(User.objects.filter(email__in=emails).values_list("email", "pk"))
-        EmailAddress.objects.bulk_create(
-            [EmailAddress(user_id=by_email[e], email=e, verified=False, primary=True) for e in emails],
-            batch_size=1000,
+        _check_committable(batch)
+        _check_not_taken(emails)
+        user_ids = _write_people(batch)
+        batch.status = ImportBatch.Status.DONE
+        batch.created_count = len(user_ids)
+        batch.save(update_fields=["status", "created_count"])
+        audit(
+            actor=actor,
+            action="import.commit",
+            target=batch,
+            data={"created": len(user_ids), "kind": batch.kind},
         )
-        role = Role.LEARNER if batch.kind == ImportBatch.Kind.LEARNERS else Role.MENTOR
-        group, _created = Group.objects.get_or_create(name=role.value)
-        User.groups.through.objects.bulk_create(
-            [User.groups.through(user_id=by_email[e], group_id=group.pk) for e in emails], batch_size=1000
+        transaction.on_commit(lambda: _send_welcome(user_ids, actor))
+    report(90, _("Invitations sent"))
+    return len(user_ids)
+
+
+def _check_committable(batch: ImportBatch) -> None:
+    if batch.status not in {ImportBatch.Status.PREVIEW, ImportBatch.Status.RUNNING}:
+        raise ValidationError(_("This import was already run."))
+    if batch.errors:
+        raise ValidationError(
+            _("Fix the rows with problems and upload the file again; nothing was imported.")
         )
-        report(50, _("Creating profiles"))
-        if batch.kind == ImportBatch.Kind.LEARNERS:
-            schools = _org_ids({r["school"] for r in rows if r["school"]}, Organization.Kind.SCHOOL)
-            LearnerProfile.objects.bulk_create(
-                [
-                    LearnerProfile(
-                        user_id=by_email[r["email"]],
-                        stage=r["stage"],
-                        date_of_birth=date.fromisoformat(r["date_of_birth"]),
-                        school_id=schools.get(r["school"].lower()),
-                    )
-                    for r in rows
-                ],
-                batch_size=1000,
-            )
-            profiles = dict(
-                LearnerProfile.objects.filter(user_id__in=by_email.values()).values_list("user_id", "pk")
-            )
-            through = LearnerProfile.languages.through
-            owner_field = "learnerprofile_id"
-        else:
-            orgs = _org_ids(
-                {r["organization"] for r in rows if r["organization"]}, Organization.Kind.HEALTH_SYSTEM
-            )
-            MentorProfile.objects.bulk_create(
-                [
-                    MentorProfile(
-                        user_id=by_email[r["email"]],
-                        specialty=r["specialty"],
-                        capacity=r["capacity"],
-                        organization_id=orgs.get(r["organization"].lower()),
-                        status=MentorProfile.Status.ONBOARDING,
-                    )
-                    for r in rows
-                ],
-                batch_size=1000,
-            )
-            profiles = dict(
-                MentorProfile.objects.filter(user_id__in=by_email.values()).values_list("user_id", "pk")
-            )
-            through = MentorProfile.languages.through
-            owner_field = "mentorprofile_id"
-        language_ids = dict(Language.objects.values_list("code", "pk"))
-        through.objects.bulk_create(
+
+
+def _check_not_taken(emails: list[str]) -> None:
+    taken = list(User.objects.filter(email__in=emails).values_list("email", flat=True)[:5])
+    if taken:
+        raise ValidationError(
+            _("These people joined since the preview: %(emails)s. Upload the file again.")
+            % {"emails": ", ".join(taken)}
+        )
+
+
+def _write_people(batch: ImportBatch) -> list[int]:
+    """Bulk-create users, addresses, roles, profiles and languages for a checked batch; returns user ids."""
+    rows = batch.rows
+    emails = [r["email"] for r in rows]
+    users = [User(email=r["email"], full_name=r["full_name"]) for r in rows]
+    for user in users:
+        user.set_unusable_password()
+    User.objects.bulk_create(users, batch_size=1000)
+    by_email = dict(User.objects.filter(email__in=emails).values_list("email", "pk"))
+    EmailAddress.objects.bulk_create(
+        [EmailAddress(user_id=by_email[e], email=e, verified=False, primary=True) for e in emails],
+        batch_size=1000,
+    )
+    role = Role.LEARNER if batch.kind == ImportBatch.Kind.LEARNERS else Role.MENTOR
+    group, _created = Group.objects.get_or_create(name=role.value)
+    User.groups.through.objects.bulk_create(
+        [User.groups.through(user_id=by_email[e], group_id=group.pk) for e in emails], batch_size=1000
+    )
+    if batch.kind == ImportBatch.Kind.LEARNERS:
+        schools = _org_ids({r["school"] for r in rows if r["school"]}, Organization.Kind.SCHOOL)
+        LearnerProfile.objects.bulk_create(
             [
-                through(**{owner_field: profiles[by_email[r["email"]]], "language_id": language_ids[code]})
+                LearnerProfile(
+                    user_id=by_email[r["email"]],
+                    stage=r["stage"],
+                    date_of_birth=date.fromisoformat(r["date_of_birth"]),
+                    school_id=schools.get(r["school"].lower()),
+                )
                 for r in rows
-                for code in r["languages"]
             ],
             batch_size=1000,
         )
-        batch.status = ImportBatch.Status.DONE
-        batch.created_count = len(rows)
-        batch.save(update_fields=["status", "created_count"])
-        audit(
-            actor=actor, action="import.commit", target=batch, data={"created": len(rows), "kind": batch.kind}
+        profiles = dict(
+            LearnerProfile.objects.filter(user_id__in=by_email.values()).values_list("user_id", "pk")
         )
-        report(90, _("Sending invitations"))
-        user_ids = list(by_email.values())
-        transaction.on_commit(lambda: _send_welcome(user_ids, actor))
-    return len(rows)
+        through: Any = LearnerProfile.languages.through
+        owner_field = "learnerprofile_id"
+    else:
+        orgs = _org_ids(
+            {r["organization"] for r in rows if r["organization"]}, Organization.Kind.HEALTH_SYSTEM
+        )
+        MentorProfile.objects.bulk_create(
+            [
+                MentorProfile(
+                    user_id=by_email[r["email"]],
+                    specialty=r["specialty"],
+                    capacity=r["capacity"],
+                    organization_id=orgs.get(r["organization"].lower()),
+                    status=MentorProfile.Status.ONBOARDING,
+                )
+                for r in rows
+            ],
+            batch_size=1000,
+        )
+        profiles = dict(
+            MentorProfile.objects.filter(user_id__in=by_email.values()).values_list("user_id", "pk")
+        )
+        through = MentorProfile.languages.through
+        owner_field = "mentorprofile_id"
+    language_ids = dict(Language.objects.values_list("code", "pk"))
+    through.objects.bulk_create(
+        [
+            through(**{owner_field: profiles[by_email[r["email"]]], "language_id": language_ids[code]})
+            for r in rows
+            for code in r["languages"]
+        ],
+        batch_size=1000,
+    )
+    return list(by_email.values())
 
 
 def _send_welcome(user_ids: list[int], actor: User) -> None:

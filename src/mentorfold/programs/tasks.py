@@ -11,7 +11,7 @@ from mentorfold.accounts.models import User
 from mentorfold.core.models import TaskRun
 from mentorfold.core.tracking import tracked
 
-from .importing import import_batch_commit
+from .importing import import_batch_commit, import_batch_fail
 from .models import ImportBatch
 
 
@@ -24,6 +24,6 @@ def import_people(run: TaskRun, *, batch_id: int, actor_id: int) -> dict[str, An
     try:
         created = import_batch_commit(batch=batch, actor=actor, report=run.report)
     except Exception:
-        ImportBatch.objects.filter(pk=batch_id).update(status=ImportBatch.Status.FAILED)
+        import_batch_fail(batch_id=batch_id)
         raise
     return {"message": _("%(n)d people imported and invited.") % {"n": created}, "created": created}

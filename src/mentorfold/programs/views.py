@@ -424,24 +424,28 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request, "programs.manage")
-    batch = get_object_or_404(ImportBatch, pk=pk)
+    batch = importing.import_batch_reconcile(get_object_or_404(ImportBatch, pk=pk))
     if request.method == "POST":
-        if batch.has_errors or batch.status != ImportBatch.Status.PREVIEW:
-            messages.error(
-                request, _("Nothing was imported: fix the rows listed below and upload the file again.")
+
+        def enqueue(batch: ImportBatch) -> Any:
+            return task_run_start(
+                task=import_people,
+                kind="programs.import",
+                label=_("Import %(kind)s from %(name)s")
+                % {"kind": batch.get_kind_display(), "name": batch.original_name},
+                user=request.user,
+                batch_id=batch.pk,
+                actor_id=request.user.pk,
             )
+
+        try:
+            run = importing.import_batch_start(batch=batch, actor=request.user, enqueue=enqueue)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            batch.refresh_from_db(fields=["status", "task_run_id"])
+            if batch.task_run_id is not None and batch.status == ImportBatch.Status.RUNNING:
+                return redirect("task_progress", pk=batch.task_run_id)
             return redirect("programs:import_preview", pk=batch.pk)
-        ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING)
-        run = task_run_start(
-            task=import_people,
-            kind="programs.import",
-            label=_("Import %(kind)s from %(name)s")
-            % {"kind": batch.get_kind_display(), "name": batch.original_name},
-            user=request.user,
-            batch_id=batch.pk,
-            actor_id=request.user.pk,
-        )
-        ImportBatch.objects.filter(pk=batch.pk).update(task_run_id=run.pk)
         return redirect("task_progress", pk=run.pk)
     error_rows = sorted({e["row"] for e in batch.errors})
     return render(
