@@ -1,4 +1,4 @@
-"""Forms for coordinators' matching pages (learner and mentor pages use plain buttons)."""
+"""Forms for every matching page: each request value (POST and GET) is read through one of these."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from mentorfold.accounts.models import LearnerProfile, MentorProfile
 from mentorfold.programs.models import Term
 
 from . import selectors
-from .models import MatchRun, MatchSettings
+from .models import MatchRun, MatchSettings, Mentorship
+
+# Largest id a form accepts: bigger numbers are a form error, never a database overflow.
+MAX_ID = 2**31 - 1
 
 
 class MatchRunForm(forms.Form):
@@ -51,3 +54,93 @@ class PlacementForm(forms.Form):
         self.fields["mentor"].queryset = MentorProfile.objects.filter(pk__in=mentor_ids).select_related(
             "user"
         )
+
+
+class RankingActionForm(forms.Form):
+    """One change to the learner's list: add, move up/down, remove, or a whole new order (drag and drop)."""
+
+    ACTIONS = ("add", "up", "down", "remove", "order")
+
+    action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS])
+    mentor = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    order = forms.CharField(required=False, max_length=2000)
+
+    def clean_order(self) -> list[int]:
+        text = self.cleaned_data.get("order") or ""
+        parts = [p.strip() for p in text.split(",") if p.strip()]
+        if any(not p.isascii() or not p.isdigit() or len(p) > 10 or int(p) > MAX_ID for p in parts):
+            raise forms.ValidationError(_("Your list: the order was not understood. Reload the page."))
+        return [int(p) for p in parts]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("action") in {"add", "up", "down", "remove"} and not data.get("mentor"):
+            self.add_error("mentor", _("Choose a mentor."))
+        return data
+
+
+class MentorFilterForm(forms.Form):
+    """Filters of the 'mentors you can choose' table on the ranking page."""
+
+    language = forms.CharField(label=_("Speaks (language)"), required=False, max_length=20)
+    specialty = forms.CharField(label=_("Specialty"), required=False, max_length=60)
+    fits_schedule = forms.TypedChoiceField(
+        label=_("Only clinic days that fit my schedule"),
+        required=False,
+        choices=[("", "-"), ("1", _("Yes"))],
+        coerce=lambda v: v == "1",
+        empty_value=False,
+    )
+
+    def filters(self) -> dict[str, Any]:
+        if not self.is_valid():
+            return {"language": "", "specialty": "", "fits_schedule": False}
+        return dict(self.cleaned_data)
+
+
+class MentorDecisionForm(forms.Form):
+    """A mentor's answer about one learner who ranked them."""
+
+    learner = forms.ModelChoiceField(label=_("Learner"), queryset=LearnerProfile.objects.none())
+    acceptable = forms.TypedChoiceField(
+        label=_("Fit"),
+        choices=[("yes", _("Acceptable")), ("no", _("Not acceptable"))],
+        coerce=lambda v: v == "yes",
+    )
+    rank = forms.IntegerField(label=_("Your rank"), required=False, min_value=1, max_value=999)
+
+    def __init__(self, *args: Any, term: Term, mentor: MentorProfile, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["learner"].queryset = LearnerProfile.objects.filter(
+            preferences__term=term, preferences__mentor=mentor
+        )
+        self.fields["learner"].error_messages["invalid_choice"] = _(
+            "Learner: this learner did not rank you. Reload the page."
+        )
+
+
+class MentorshipActionForm(forms.Form):
+    """Decline, save goals, or change the status of a mentorship."""
+
+    action = forms.ChoiceField(choices=[("decline", "decline"), ("goals", "goals"), ("status", "status")])
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=2000)
+    goals = forms.CharField(label=_("Goals"), required=False, max_length=5000)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[(v, label) for v, label in Mentorship.Status.choices if v != Mentorship.Status.DECLINED],
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("action") == "status" and not data.get("status"):
+            self.add_error("status", _("Status: choose one."))
+        return data
+
+
+class CompareRunsForm(forms.Form):
+    compare = forms.TypedMultipleChoiceField(required=False, coerce=int, choices=[])
+
+    def __init__(self, *args: Any, runs: list[MatchRun], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["compare"].choices = [(r.pk, str(r.pk)) for r in runs]

@@ -20,7 +20,16 @@ from mentorfold.core.notices import notices_mark_read
 from mentorfold.programs.models import Term
 
 from . import selectors, services
-from .forms import MatchRunForm, MatchSettingsForm, PlacementForm
+from .forms import (
+    CompareRunsForm,
+    MatchRunForm,
+    MatchSettingsForm,
+    MentorDecisionForm,
+    MentorFilterForm,
+    MentorshipActionForm,
+    PlacementForm,
+    RankingActionForm,
+)
 from .models import MatchRun, Mentorship
 
 
@@ -31,6 +40,15 @@ def _require(request: HttpRequest, perm: str, obj: Any = None) -> None:
 
 def _errors(exc: ValidationError) -> list[str]:
     return [str(m) for m in exc.messages]
+
+
+def _form_errors(form: Any) -> list[str]:
+    """Each error as 'Field: problem' so the person knows what to fix."""
+    out = []
+    for field, errs in form.errors.items():
+        label = form.fields[field].label if field in form.fields else None
+        out.extend(f"{label}: {e}" if label else str(e) for e in errs)
+    return out
 
 
 @login_required
@@ -69,22 +87,25 @@ def preferences(request: HttpRequest, term_pk: int) -> HttpResponse:
     """A learner browses eligible mentors and keeps an ordered list (buttons work without JavaScript)."""
     learner, term = _learner_and_term(request, term_pk)
     errors: list[str] = []
+    status = 200
     if request.method == "POST":
-        action = request.POST.get("action", "")
-        try:
-            if action == "order":
-                ids = [int(x) for x in request.POST.get("order", "").split(",") if x.strip()]
-                services.preferences_save(learner=learner, term=term, mentor_ids=ids)
-            elif action == "add":
-                services.preference_add(learner=learner, term=term, mentor_id=int(request.POST["mentor"]))
-            else:
-                services.preference_move(
-                    learner=learner, term=term, mentor_id=int(request.POST["mentor"]), action=action
-                )
-        except (ValueError, KeyError):
-            errors = [_("That request was not understood. Reload the page and try again.")]
-        except ValidationError as exc:
-            errors = _errors(exc)
+        form = RankingActionForm(request.POST)
+        if not form.is_valid():
+            errors = _form_errors(form)
+            status = 400
+        else:
+            data = form.cleaned_data
+            try:
+                if data["action"] == "order":
+                    services.preferences_save(learner=learner, term=term, mentor_ids=data["order"])
+                elif data["action"] == "add":
+                    services.preference_add(learner=learner, term=term, mentor_id=data["mentor"])
+                else:
+                    services.preference_move(
+                        learner=learner, term=term, mentor_id=data["mentor"], action=data["action"]
+                    )
+            except ValidationError as exc:
+                errors = _errors(exc)
         if not request.htmx and not errors:
             return redirect("matching:preferences", term_pk=term.pk)
     ranked = selectors.rankings(learner=learner, term=term)
@@ -97,19 +118,17 @@ def preferences(request: HttpRequest, term_pk: int) -> HttpResponse:
     }
     if request.htmx and request.method == "POST":
         return render(request, "matching/_ranking_list.html", context)
-    filters = {
-        "language": request.GET.get("language", "").strip()[:20],
-        "specialty": request.GET.get("specialty", "").strip()[:60],
-        "fits_schedule": request.GET.get("fits_schedule") == "1",
-    }
+    filter_form = MentorFilterForm(request.GET)
+    filters = filter_form.filters()
     ranked_ids = {p.mentor_id for p in ranked}
     context["filters"] = filters
+    context["filter_form"] = filter_form
     context["mentors"] = [
         e
         for e in selectors.eligible_mentors(learner=learner, term=term, **filters)
         if e.mentor.pk not in ranked_ids
     ]
-    return render(request, "matching/preferences.html", context)
+    return render(request, "matching/preferences.html", context, status=status)
 
 
 @login_required
@@ -145,21 +164,22 @@ def mentor_requests(request: HttpRequest, term_pk: int) -> HttpResponse:
     mentor = _mentor(request)
     term = get_object_or_404(Term, pk=term_pk)
     if request.method == "POST":
-        learner = get_object_or_404(LearnerProfile, pk=request.POST.get("learner") or 0)
-        rank_text = request.POST.get("rank", "").strip()
+        form = MentorDecisionForm(request.POST, term=term, mentor=mentor)
+        if not form.is_valid():
+            for m in _form_errors(form):
+                messages.error(request, m)
+            return redirect("matching:mentor_requests", term_pk=term.pk)
         try:
             services.mentor_decision_set(
                 mentor=mentor,
-                learner=learner,
+                learner=form.cleaned_data["learner"],
                 term=term,
-                acceptable=request.POST.get("acceptable") == "yes",
-                rank=int(rank_text) if rank_text else None,
+                acceptable=form.cleaned_data["acceptable"],
+                rank=form.cleaned_data["rank"],
             )
             messages.success(request, _("Saved."))
         except PermissionDenied:
             raise Http404 from None
-        except ValueError:
-            messages.error(request, _("Your rank: use a whole number like 1, 2 or 3."))
         except ValidationError as exc:
             for m in _errors(exc):
                 messages.error(request, m)
@@ -193,7 +213,8 @@ def runs(request: HttpRequest, term_pk: int) -> HttpResponse:
             return redirect("matching:runs", term_pk=term.pk)
         return redirect("matching:run_detail", pk=run.pk)
     all_runs = list(selectors.runs_for(term)[:20])
-    picked = [int(x) for x in request.GET.getlist("compare") if x.isdigit()]
+    compare_form = CompareRunsForm(request.GET, runs=all_runs)
+    picked = compare_form.cleaned_data["compare"] if compare_form.is_valid() else []
     compared = [r for r in all_runs if r.pk in picked and r.stats] or [r for r in all_runs if r.stats][:3]
     return render(
         request,
@@ -203,6 +224,7 @@ def runs(request: HttpRequest, term_pk: int) -> HttpResponse:
             "form": form,
             "runs": all_runs,
             "compared": compared,
+            "compare_form": compare_form,
             "chart": selectors.histogram_svg(compared) if compared else None,
             "settings_form": MatchSettingsForm(instance=services.settings_for(term)),
         },
@@ -317,27 +339,27 @@ def mentorship(request: HttpRequest, pk: int) -> HttpResponse:
     m = _mentorship(request, pk)
     user = request.user
     if request.method == "POST":
-        action = request.POST.get("action")
+        form = MentorshipActionForm(request.POST)
+        if not form.is_valid():
+            for msg in _form_errors(form):
+                messages.error(request, msg)
+            return redirect("matching:mentorship", pk=m.pk)
+        action, data = form.cleaned_data["action"], form.cleaned_data
         try:
             if action == "decline":
                 _require(request, "matching.decline_mentorship", m)
-                services.mentorship_decline(mentorship=m, user=user, reason=request.POST.get("reason", ""))
+                services.mentorship_decline(mentorship=m, user=user, reason=data["reason"])
                 messages.success(request, _("You declined this match. The coordinator has been told."))
             elif action == "goals":
                 _require(request, "matching.set_goals", m)
-                services.mentorship_update(mentorship=m, user=user, goals=request.POST.get("goals", ""))
+                services.mentorship_update(mentorship=m, user=user, goals=data["goals"])
                 messages.success(request, _("Goals saved."))
-            elif action == "status":
+            else:
                 _require(request, "matching.update_mentorship", m)
                 services.mentorship_update(
-                    mentorship=m,
-                    user=user,
-                    status=request.POST.get("status"),
-                    reason=request.POST.get("reason", ""),
+                    mentorship=m, user=user, status=data["status"], reason=data["reason"]
                 )
                 messages.success(request, _("Status saved."))
-            else:
-                messages.error(request, _("Unknown action."))
         except ValidationError as exc:
             for msg in _errors(exc):
                 messages.error(request, msg)

@@ -251,7 +251,9 @@ def test_mentor_answers_only_about_learners_who_ranked_them(
     assert learner.user.full_name in body and other_learner.user.full_name not in body
     client.post(url, {"learner": learner.pk, "acceptable": "no"})
     assert MentorDecision.objects.get(mentor=other_mentor, learner=learner).acceptable is False
-    assert client.post(url, {"learner": other_learner.pk, "acceptable": "no"}).status_code == 404
+    body = client.post(url, {"learner": other_learner.pk, "acceptable": "no"}, follow=True).content.decode()
+    assert "this learner did not rank you" in body
+    assert not MentorDecision.objects.filter(learner=other_learner).exists()
 
 
 def test_a_mentor_cannot_see_other_mentors_rankings(
