@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from mentorfold.accounts import onboarding
 from mentorfold.accounts.models import LearnerProfile, MentorProfile, Role
 from mentorfold.core.audit import audit
 from mentorfold.matching.models import Mentorship
@@ -53,6 +54,8 @@ def slot_create(
 ) -> list[Slot]:
     """Publish one slot, or the same slot every week until ``repeat_weekly_until`` (one series)."""
     now = now or timezone.now()
+    if refusal := onboarding.slot_publish_refusal(mentor):
+        raise ValidationError(refusal, code="mentor_not_cleared")
     if starts_at <= now:
         raise ValidationError({"starts_at": _("Start: choose a time in the future.")}, code="past")
     if ends_at <= starts_at:
@@ -203,7 +206,9 @@ def booking_eligibility_errors(
         )
     for blocker in compliance.learner_blockers(learner, program=program, site=slot.site, on=day):
         errors.append(_refuse(blocker.message, blocker.code))
-    if compliance.mentor_blockers(slot.mentor, program=program, site=slot.site, on=day):
+    if compliance.mentor_blockers(slot.mentor, program=program, site=slot.site, on=day) or not (
+        onboarding.mentor_may_host(slot.mentor, learner=learner, on=day)
+    ):
         errors.append(
             _refuse(
                 _("This mentor cannot host learners at %(site)s right now. Please choose another slot.")
@@ -533,8 +538,9 @@ def patient_feedback_submit(
         raise ValidationError(
             {
                 "comment": _(
-                    "Comment: it looks like it contains %(kinds)s. For your privacy we do not keep that. "
-                    "Please remove it and send again."
+                    "Comment: thank you for writing. It looks like it contains %(kinds)s. For your privacy we "
+                    "do not keep that, so nothing was saved. Please take it out and send again, or leave the "
+                    "comment empty."
                 )
                 % {"kinds": kinds}
             },

@@ -11,6 +11,8 @@ from mentorfold.shadowing import services
 from mentorfold.shadowing.models import PatientFeedback
 from mentorfold.shadowing.phi import find_identifiers
 
+from .feedback_corpus import ALLOWED, REFUSED
+
 SAFE_WORDS = [
     "the",
     "doctor",
@@ -55,7 +57,7 @@ def test_it_finds_identifiers(text: str, kind: str) -> None:
     [
         "The doctor was great and explained everything.",
         "The student was quiet, about 10 minutes extra.",
-        "Room 12 was cold.",
+        "The room was cold.",
     ],
 )
 def test_ordinary_comments_pass(text: str) -> None:
@@ -108,3 +110,67 @@ def test_feedback_without_identifiers_is_stored(site: Any, mentor: Any) -> None:
         site=site, mentor=mentor, learner_ok="yes", enough_time="more", comment="Lovely student."
     )
     assert PatientFeedback.objects.get().comment == "Lovely student."
+
+
+# --- The crafted comments that used to be stored, and the measured corpus ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I am Maria Garcia, the patient in room 4",
+        "my chart is A-12345",
+        "patient id 55123",
+        "call 206/555/0134",
+        "text 206_555_0134",
+        "five five five, zero one three four",
+        "maria.garcia at gmail dot com",
+        "1200 Pine Street Apt 4",
+        "my son Daniel Ortiz was so happy",
+        "Room 12 was cold.",
+    ],
+)
+def test_the_comments_that_slipped_through_are_now_refused(text: str) -> None:
+    assert find_identifiers(text) != []
+
+
+def test_the_corpus_refuses_every_identifier_and_few_ordinary_comments(capsys: Any) -> None:
+    languages = {language for language, _ in ALLOWED} | {language for language, _ in REFUSED}
+    assert languages >= {"en", "es", "vi", "so", "zh", "ru", "fa"}
+    assert len(ALLOWED) >= 100 and len(REFUSED) >= 100
+    missed = [text for _, text in REFUSED if not find_identifiers(text)]
+    false_refusals = [text for _, text in ALLOWED if find_identifiers(text)]
+    caught = len(REFUSED) - len(missed)
+    recall = caught / len(REFUSED)
+    precision = caught / (caught + len(false_refusals))
+    false_refusal_rate = len(false_refusals) / len(ALLOWED)
+    with capsys.disabled():
+        print(
+            f"\nfeedback screener: {len(REFUSED)} identifying / {len(ALLOWED)} ordinary comments, "
+            f"recall {recall:.1%}, precision {precision:.1%}, false refusals {false_refusal_rate:.1%}"
+        )
+    assert missed == [], missed
+    assert false_refusal_rate <= 0.05, false_refusals
+
+
+@given(st.text(max_size=400))
+def test_the_screener_never_crashes_on_any_text(text: str) -> None:
+    result = find_identifiers(text)
+    assert isinstance(result, list) and all(isinstance(kind, str) for kind in result)
+
+
+@given(st.text(alphabet=st.characters(categories=["Nd", "Zs", "Pd", "Po", "Lo", "Lu"]), max_size=200))
+def test_the_screener_never_crashes_on_digits_and_scripts(text: str) -> None:
+    find_identifiers(text)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("comment", [text for _, text in REFUSED[:9]])
+def test_a_refused_comment_gets_a_kind_message_and_nothing_is_stored(site: Any, comment: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        services.patient_feedback_submit(
+            site=site, mentor=None, learner_ok="yes", enough_time="yes", comment=comment
+        )
+    assert "thank you for writing" in str(info.value)
+    assert "nothing was saved" in str(info.value)
+    assert PatientFeedback.objects.count() == 0
