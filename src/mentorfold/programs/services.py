@@ -9,13 +9,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from mentorfold.accounts.models import GuardianLink, LearnerProfile, MentorProfile, Role, User
 from mentorfold.core.audit import audit
 from mentorfold.core.mail import send_templated_mail
+from mentorfold.core.notices import notices_send
 from mentorfold.core.uploads import PDF_OR_IMAGE, check_upload, sha256_of
 
 from . import hooks
@@ -181,6 +182,8 @@ ENROLLMENT_DECISIONS = {
     "waitlist": Enrollment.Status.WAITLISTED,
     "decline": Enrollment.Status.DECLINED,
 }
+# Only an application still waiting (applied, or waitlisted) can be decided; a final decision stays final.
+DECIDABLE = {Enrollment.Status.APPLIED, Enrollment.Status.WAITLISTED}
 
 
 @transaction.atomic
@@ -196,6 +199,23 @@ def enrollment_decide(*, enrollment: Enrollment, actor: User, decision: str, rea
         .get(pk=enrollment.pk)
     )
     learner, program = enrollment.learner, enrollment.term.program
+    new_status = ENROLLMENT_DECISIONS[decision]
+    if enrollment.status not in DECIDABLE or enrollment.status == new_status:
+        # Two coordinators (or a double click) deciding the same application: the second one is told.
+        raise ValidationError(
+            _(
+                "%(name)s's application is already %(status)s (decided %(when)s). Reload the list to see "
+                "the current decisions."
+            )
+            % {
+                "name": learner.user.full_name,
+                "status": enrollment.get_status_display().lower(),
+                "when": formats.date_format(timezone.localtime(enrollment.decided_at), "j F Y H:i")
+                if enrollment.decided_at
+                else "-",
+            },
+            code="already_decided",
+        )
     if decision == "decline" and not reason.strip():
         raise ValidationError({"reason": _("Reason: say why, so the learner knows what to do next.")})
     if (
@@ -210,7 +230,7 @@ def enrollment_decide(*, enrollment: Enrollment, actor: User, decision: str, rea
             )
             % {"name": learner.user.full_name, "program": program.name}
         )
-    enrollment.status = ENROLLMENT_DECISIONS[decision]
+    enrollment.status = new_status
     enrollment.decision_reason = reason.strip()
     enrollment.decided_by = actor
     enrollment.decided_at = timezone.now()
@@ -221,6 +241,11 @@ def enrollment_decide(*, enrollment: Enrollment, actor: User, decision: str, rea
         target=enrollment,
         reason=enrollment.decision_reason,
     )
+    text = _("%(term)s: your application is now %(status)s.") % {
+        "term": enrollment.term,
+        "status": enrollment.get_status_display().lower(),
+    }
+    transaction.on_commit(lambda: notices_send(users=[learner.user], text=text, url=reverse("dashboard")))
     return enrollment
 
 
@@ -361,9 +386,17 @@ def requirement_record_review(
     """A coordinator approves or rejects a submission (rejections need a note the person can act on)."""
     if not actor.has_role(Role.COORDINATOR):
         raise PermissionDenied
-    record = RequirementRecord.objects.select_for_update().get(pk=record.pk)
+    record = (
+        RequirementRecord.objects.select_for_update(of=("self",))
+        .select_related("requirement")
+        .get(pk=record.pk)
+    )
     if record.status != RequirementRecord.Status.SUBMITTED:
-        raise ValidationError(_("This submission was already reviewed or withdrawn."))
+        raise ValidationError(
+            _("This submission was already reviewed or withdrawn (now: %(status)s). Reload the queue.")
+            % {"status": record.get_status_display().lower()},
+            code="already_reviewed",
+        )
     if not approve and not note.strip():
         raise ValidationError({"note": _("Note: say what is wrong so the person can fix it.")})
     record.status = RequirementRecord.Status.APPROVED if approve else RequirementRecord.Status.REJECTED
@@ -376,6 +409,18 @@ def requirement_record_review(
         action="requirement.approve" if approve else "requirement.reject",
         target=record,
         reason=record.review_note,
+    )
+    requirement_name = record.requirement.name
+    text = (
+        _("%(name)s: approved.") % {"name": requirement_name}
+        if approve
+        else _("%(name)s: not accepted — %(note)s") % {"name": requirement_name, "note": record.review_note}
+    )
+    person_id = record.person_id
+    transaction.on_commit(
+        lambda: notices_send(
+            users=User.objects.filter(pk=person_id), text=text, url=reverse("programs:my_requirements")
+        )
     )
     return record
 
