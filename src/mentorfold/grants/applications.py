@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -145,18 +145,27 @@ def _scan_hook() -> Any:
 def attachment_add(
     *, application: Application, label: str, upload: UploadedFile, now: datetime | None = None
 ) -> GrantAttachment:
-    """Add a PDF: the content is sniffed (not the name), the size capped and an optional virus-scan hook run."""
+    """Add a PDF: the content is sniffed (not the name), the size capped and an optional virus-scan hook run.
+
+    Idempotent: the same file sent twice (a double click, a retried request) is stored once; the
+    application row is locked so two uploads at once cannot both pass the check.
+    """
     now = now or timezone.now()
+    application = Application.objects.select_for_update().select_related("cycle").get(pk=application.pk)
     _require_editable(application, now)
     check_upload(upload, allowed=PDF, kinds="PDF")
+    labels = application.cycle.required_attachments or []
+    if label not in labels and label != "Other":
+        raise ValidationError(_("Document type: choose one from the list."))
+    upload.seek(0)
+    digest = sha256_of(upload)
+    existing = GrantAttachment.objects.filter(application=application, sha256=digest).first()
+    if existing is not None:
+        return existing
     scan = _scan_hook()
     if scan is not None and not scan(upload):
         raise ValidationError(_("File: the virus scan did not accept this file. Upload a clean copy."))
     upload.seek(0)
-    digest = sha256_of(upload)
-    labels = application.cycle.required_attachments or []
-    if label not in labels and label != "Other":
-        raise ValidationError(_("Document type: choose one from the list."))
     attachment = GrantAttachment(
         application=application,
         label=label,
@@ -165,7 +174,14 @@ def attachment_add(
         sha256=digest,
     )
     attachment.file.save("upload.pdf", upload, save=False)
-    attachment.save()
+    stored = attachment.file.name
+    try:
+        with transaction.atomic():
+            attachment.save()
+    except IntegrityError:
+        # Another request stored the same file first (only possible without the row lock, e.g. SQLite).
+        attachment.file.storage.delete(stored)
+        return GrantAttachment.objects.get(application=application, sha256=digest)
     return attachment
 
 

@@ -18,6 +18,7 @@ from mentorfold.engine import decision as decision_engine
 
 from . import letters as letter_render
 from .models import Application, DecisionRecord, GrantCycle, Letter, LetterTemplate, Review
+from .money import money
 from .state import refuse_if_frozen as _refuse_if_frozen
 
 NEED_WEIGHT = {1: 0.6, 2: 0.8, 3: 1.0}
@@ -185,7 +186,6 @@ def letter_template_save(*, template: LetterTemplate, subject: str, body: str, a
     template.subject = subject
     template.body = body
     template.full_clean()
-    letter_render.render_text(body, {})
     template.save()
     audit(
         actor=actor,
@@ -201,7 +201,10 @@ def letter_values(application: Application, record: DecisionRecord | None) -> di
     return {
         "name": application.applicant.user.full_name,
         "cycle": application.cycle.name,
-        "amount": f"${amount:,}",
+        "amount": money(amount),
+        "decision": _("an award of %(amount)s") % {"amount": money(amount)}
+        if amount
+        else _("no award this time"),
         "code": application.code,
         "reason": application.decision_reason,
         "seed": str(record.seed) if record else "",

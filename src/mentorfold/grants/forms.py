@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from mentorfold.accounts.models import User
@@ -12,6 +15,68 @@ from mentorfold.accounts.models import User
 from .models import Application, GrantCycle, LetterTemplate, ReviewerDeclaration
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
+COMMENT_MAX = 2000
+_TRUE = frozenset(["on", "true", "1"])
+_FALSE = frozenset(["", "off", "false", "0"])
+
+
+class StrictCheckboxInput(forms.CheckboxInput):
+    """Hands the raw submitted text to the field, so a malformed value is refused, not read as "ticked"."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        return data.get(name)
+
+
+class StrictBooleanField(forms.BooleanField):
+    """A checkbox that accepts only what a browser sends ("on", or nothing) and plain true/false words."""
+
+    widget = StrictCheckboxInput
+
+    def to_python(self, value: Any) -> bool:
+        if value is None or value is False:
+            return False
+        if value is True:
+            return True
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ValidationError(
+            _("%(field)s: choose yes or no (tick the box or leave it empty).")
+            % {"field": capfirst(str(self.label or ""))},
+            code="invalid",
+        )
+
+
+class PlainTextField(forms.CharField):
+    """Free text whose problems are named: control characters and over-long text are refused, never cut."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Our own messages below name the field; Django's generic ones would say "this value".
+        self.validators = [
+            v
+            for v in self.validators
+            if not isinstance(v, ProhibitNullCharactersValidator | MaxLengthValidator)
+        ]
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value)
+        label = capfirst(str(self.label or ""))
+        if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in text):
+            raise ValidationError(
+                _("%(field)s: remove the invisible control character (it often comes from copy and paste).")
+                % {"field": label},
+                code="control_character",
+            )
+        if self.max_length is not None and len(text) > self.max_length:
+            raise ValidationError(
+                _("%(field)s: shorten it to %(limit)s characters or fewer (it has %(n)s).")
+                % {"field": label, "limit": f"{self.max_length:,}", "n": f"{len(text):,}"},
+                code="max_length",
+            )
+        return text
 
 
 class EligibilityForm(forms.Form):
@@ -45,6 +110,7 @@ class ApplicationForm(forms.ModelForm):
             "is_rural",
             "mailing_address",
         ]
+        field_classes = {"is_first_year": StrictBooleanField, "is_rural": StrictBooleanField}
         widgets = {
             "personal_statement": forms.Textarea(attrs={"rows": 10, "data-word-count": "true"}),
             "financial_need": forms.Textarea(attrs={"rows": 5, "data-word-count": "true"}),
@@ -95,11 +161,11 @@ class ReviewForm(forms.Form):
                 widget=forms.RadioSelect,
                 required=False,
             )
-            self.fields[f"comment_{c['key']}"] = forms.CharField(
+            self.fields[f"comment_{c['key']}"] = PlainTextField(
                 label=_("Comments on %(name)s") % {"name": c["name"]},
-                widget=forms.Textarea(attrs={"rows": 2}),
+                widget=forms.Textarea(attrs={"rows": 2, "maxlength": COMMENT_MAX}),
                 required=False,
-                max_length=2000,
+                max_length=COMMENT_MAX,
             )
 
     def criteria(self) -> list[tuple[Any, Any]]:
@@ -180,6 +246,11 @@ class CycleForm(forms.ModelForm):
             "floors",
             "use_lottery",
         ]
+        field_classes = {
+            "partial_awards": StrictBooleanField,
+            "blind_review": StrictBooleanField,
+            "use_lottery": StrictBooleanField,
+        }
         widgets = {
             "opens_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
             "closes_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

@@ -321,6 +321,10 @@ class GrantAttachment(models.Model):
 
     class Meta:
         ordering = ["uploaded_at"]
+        constraints = [
+            # The same file twice (a double click, two tabs) is one attachment.
+            models.UniqueConstraint(fields=["application", "sha256"], name="grant_attachment_unique_file")
+        ]
 
     def __str__(self) -> str:
         return self.original_name
@@ -509,13 +513,13 @@ class DecisionRecord(models.Model):
 
 
 class LetterTemplate(models.Model):
-    """Editable award / decline letter. Only ``{{ placeholder }}`` substitutions are allowed, no tags."""
+    """Editable award / decline letter. Only ``{placeholder}`` substitutions from a short list, no template code."""
 
     class Kind(models.TextChoices):
         AWARD = "award", _("Award letter")
         DECLINE = "decline", _("Decline letter")
 
-    PLACEHOLDERS = ("name", "cycle", "amount", "code", "reason", "seed", "date")
+    PLACEHOLDERS = ("name", "cycle", "amount", "decision", "code", "reason", "seed", "date")
 
     cycle = models.ForeignKey(GrantCycle, on_delete=models.CASCADE, related_name="letter_templates")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -530,12 +534,15 @@ class LetterTemplate(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        for field in ("subject", "body"):
-            text = getattr(self, field) or ""
-            if "{%" in text or "{#" in text:
-                raise ValidationError(
-                    {field: _("Letter: only placeholders like {{ name }} are allowed, not {% tags %}.")}
-                )
+        from .letters import BODY_LABEL, SUBJECT_LABEL, placeholder_error
+
+        errors = {}
+        for field, label in (("subject", SUBJECT_LABEL), ("body", BODY_LABEL)):
+            message = placeholder_error(str(label), getattr(self, field) or "")
+            if message:
+                errors[field] = message
+        if errors:
+            raise ValidationError(errors)
 
 
 class Letter(models.Model):

@@ -36,6 +36,7 @@ from .models import (
 from .state import refuse_if_frozen as _refuse_if_frozen
 
 EXPLAIN_TOP = 3
+COMMENT_MAX = 2000
 # Stored explanation codes (older runs keep them too) for the engine's reasons.
 EXPLAIN_CODES = {
     "forbidden": "conflict",
@@ -444,7 +445,18 @@ def review_save(
     if errors:
         raise ValidationError(errors)
     review.scores = clean
-    review.comments = {c["key"]: (comments.get(c["key"]) or "")[:2000] for c in cycle.rubric}
+    for c in cycle.rubric:
+        text = comments.get(c["key"]) or ""
+        if len(text) > COMMENT_MAX or "\x00" in text:
+            errors[c["key"]] = _(
+                "Comments on %(name)s: keep them under %(limit)s characters, plain text."
+            ) % {
+                "name": c["name"],
+                "limit": f"{COMMENT_MAX:,}",
+            }
+    if errors:
+        raise ValidationError(errors)
+    review.comments = {c["key"]: comments.get(c["key"]) or "" for c in cycle.rubric}
     review.total = rubric_total(cycle.rubric, clean) if len(clean) == len(cycle.rubric) else None
     if submit:
         review.status = Review.Status.SUBMITTED

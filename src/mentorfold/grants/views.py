@@ -73,6 +73,16 @@ def _errors(request: HttpRequest, exc: ValidationError) -> None:
         messages.error(request, message)
 
 
+def _form_errors(form: Any, exc: ValidationError) -> None:
+    """Show a service's refusal on the form: on the named field when the form has it, else above the form."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for key, errors in exc.message_dict.items():
+        field = next((f for f in (key, f"score_{key}") if f in form.fields), None)
+        form.add_error(field, errors)
+
+
 def _tz_name() -> str:
     return timezone.localtime().tzname() or str(timezone.get_current_timezone())
 
@@ -110,7 +120,7 @@ def eligibility(request: HttpRequest, cycle_pk: int) -> HttpResponse:
                 cycle=cycle, applicant=learner, answers=form.answers()
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            _form_errors(form, exc)
         else:
             return redirect("grants:application_edit", application.pk)
     return render(
@@ -132,7 +142,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             applications.application_save(application=application, data=form.cleaned_data)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            _form_errors(form, exc)
         else:
             if "submit" in request.POST:
                 try:
@@ -344,7 +354,7 @@ def review_application(request: HttpRequest, pk: int) -> HttpResponse:
                 submit="submit" in request.POST,
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            _form_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -403,7 +413,7 @@ def declaration(request: HttpRequest, cycle_pk: int) -> HttpResponse:
                 mailing_address=form.cleaned_data["mailing_address"],
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            _form_errors(form, exc)
         else:
             messages.success(request, _("Thank you. Your declaration is saved."))
             return redirect("grants:review_list")
@@ -447,7 +457,7 @@ def cycle_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         try:
             cycle = applications.cycle_save(cycle=form.save(commit=False), actor=request.user)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            _form_errors(form, exc)
         else:
             messages.success(request, _("The grant cycle is saved."))
             return redirect("grants:cycle", cycle.pk)
@@ -565,7 +575,7 @@ def conflicts(request: HttpRequest, pk: int) -> HttpResponse:
                     actor=request.user,
                 )
             except ValidationError as exc:
-                form.add_error(None, exc)
+                _form_errors(form, exc)
             else:
                 messages.success(request, _("Conflict added."))
                 return redirect("grants:conflicts", cycle.pk)
@@ -738,7 +748,7 @@ def letters(request: HttpRequest, pk: int) -> HttpResponse:
                     actor=request.user,
                 )
             except ValidationError as exc:
-                form.add_error(None, exc)
+                _form_errors(form, exc)
             else:
                 messages.success(request, _("Letter template saved."))
                 return redirect("grants:letters", cycle.pk)

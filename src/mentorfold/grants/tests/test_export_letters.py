@@ -38,7 +38,7 @@ def test_csv_and_xlsx_round_trip_with_neutralised_cells() -> None:
 
 
 def test_letters_render_placeholders_as_plain_text() -> None:
-    text = render_text("Dear {{ name }}, {{ amount }}", {"name": "<b>Ana</b>", "amount": "$1,000"})
+    text = render_text("Dear {name}, {amount}", {"name": "<b>Ana</b>", "amount": "$1,000"})
     assert text == "Dear <b>Ana</b>, $1,000"
 
 

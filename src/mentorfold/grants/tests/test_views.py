@@ -614,9 +614,9 @@ def test_letters_are_edited_sent_and_downloaded_as_pdf(
     url = reverse("grants:letters", args=[cycle.pk])
     client.post(
         url,
-        {"kind": "award", "award-subject": "Good news, {{ name }}", "award-body": "You get {{ amount }}."},
+        {"kind": "award", "award-subject": "Good news, {name}", "award-body": "You get {amount}."},
     )
-    assert cycle.letter_templates.get(kind="award").subject == "Good news, {{ name }}"
+    assert cycle.letter_templates.get(kind="award").subject == "Good news, {name}"
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url, {"send": "1"})
     assert len(mailoutbox) == 6
