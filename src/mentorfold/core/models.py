@@ -59,6 +59,10 @@ class TaskRun(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Which worker process runs the job ("host:pid:start") and when it last reported: lets a restarted
+    # worker tell a job whose worker died from one still running elsewhere (core.tracking.task_runs_recover).
+    worker = models.CharField(max_length=100, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -77,7 +81,9 @@ class TaskRun(models.Model):
         """Record progress; written with an UPDATE so a page polling the row sees it immediately."""
         self.percent = max(0, min(100, int(percent)))
         self.message = message[:300]
-        TaskRun.objects.filter(pk=self.pk).update(percent=self.percent, message=self.message)
+        TaskRun.objects.filter(pk=self.pk).update(
+            percent=self.percent, message=self.message, heartbeat_at=timezone.now()
+        )
 
 
 class Notice(models.Model):
