@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db.models import Q
 from django.utils import formats, timezone
@@ -54,34 +55,139 @@ class RecordState:
     review_note: str
 
 
+def _ids_and_shared_targets(
+    requirements: Iterable[int] | Iterable[Requirement],
+) -> tuple[list[int], dict[int, tuple[str, str]] | None]:
+    """Requirement ids, and (when objects were given) which of them may be met by a shared record."""
+    items = list(requirements)
+    if not items or not isinstance(items[0], Requirement):
+        return [int(i) for i in items], None  # type: ignore[arg-type]
+    targets = {
+        r.pk: (r.kind, r.applies_to)
+        for r in items  # type: ignore[union-attr]
+        if r.kind in Requirement.SHAREABLE_KINDS and not r.needs_own_document
+    }
+    return [r.pk for r in items], targets  # type: ignore[union-attr]
+
+
+def _shared_targets_by_id(requirement_ids: list[int]) -> dict[int, tuple[str, str]]:
+    return {
+        pk: (kind, applies_to)
+        for pk, kind, applies_to in Requirement.objects.filter(
+            pk__in=requirement_ids, kind__in=Requirement.SHAREABLE_KINDS, needs_own_document=False
+        ).values_list("pk", "kind", "applies_to")
+    }
+
+
+def _lasts_longer(a: RecordState | RequirementRecord, b: RecordState | RequirementRecord) -> bool:
+    """Of two approved records, the one that stays valid longer (no expiry beats any date)."""
+    if a.expires_on is None:
+        return b.expires_on is not None
+    return b.expires_on is not None and a.expires_on > b.expires_on
+
+
+def _records_query(person_ids: Iterable[int], requirement_ids: list[int]) -> Any:
+    """Each person's records for these requirements, plus their approved records of shareable kinds."""
+    return RequirementRecord.objects.filter(person_id__in=list(person_ids)).filter(
+        Q(requirement_id__in=requirement_ids)
+        | Q(requirement__kind__in=Requirement.SHAREABLE_KINDS, status=RequirementRecord.Status.APPROVED)
+    )
+
+
+def _share(
+    own: dict[tuple[int, int], Any],
+    best: dict[tuple[int, str, str], Any],
+    targets: dict[int, tuple[str, str]],
+    person_ids: set[int],
+) -> None:
+    """Let one approved record meet every shareable requirement of the same kind (issue 11 #9)."""
+    for requirement_id, (kind, applies_to) in targets.items():
+        for person_id in person_ids:
+            shared = best.get((person_id, kind, applies_to))
+            if shared is None:
+                continue
+            current = own.get((person_id, requirement_id))
+            if (
+                current is None
+                or current.status != RequirementRecord.Status.APPROVED
+                or _lasts_longer(shared, current)
+            ):
+                own[(person_id, requirement_id)] = shared
+
+
+def _best_shared(latest: dict[tuple[int, int], tuple[Any, str, str]]) -> dict[tuple[int, str, str], Any]:
+    """Per (person, kind, applies to): of each requirement's latest record, the approved one valid longest."""
+    best: dict[tuple[int, str, str], Any] = {}
+    for (person, _requirement), (record, kind, applies_to) in latest.items():
+        if record.status == RequirementRecord.Status.APPROVED and kind in Requirement.SHAREABLE_KINDS:
+            key = (person, kind, applies_to)
+            if key not in best or _lasts_longer(record, best[key]):
+                best[key] = record
+    return best
+
+
 def latest_record_states(
-    person_ids: Iterable[int], requirement_ids: Iterable[int]
+    person_ids: Iterable[int], requirements: Iterable[int] | Iterable[Requirement]
 ) -> dict[tuple[int, int], RecordState]:
     """The state of the most recent record per (person, requirement), in one query of plain values.
 
+    An approved immunization, TB test or background check counts for every requirement of the same kind
+    unless that requirement ``needs_own_document``. Pass Requirement objects (not ids) to save a query.
     This is what decisions need; it stays fast for 100,000 records (no model instances are built).
     """
+    person_ids = list(person_ids)
+    requirement_ids, targets = _ids_and_shared_targets(requirements)
+    wanted = set(requirement_ids)
     rows = (
-        RequirementRecord.objects.filter(
-            person_id__in=list(person_ids), requirement_id__in=list(requirement_ids)
-        )
+        _records_query(person_ids, requirement_ids)
         .order_by("submitted_at", "pk")
-        .values_list("person_id", "requirement_id", "status", "expires_on", "review_note")
+        .values_list(
+            "person_id",
+            "requirement_id",
+            "status",
+            "expires_on",
+            "review_note",
+            "requirement__kind",
+            "requirement__applies_to",
+        )
     )
+    latest: dict[tuple[int, int], tuple[RecordState, str, str]] = {}
     # Later rows overwrite earlier ones, so each key ends with its latest record.
-    return {(person, req): RecordState(status, expires, note) for person, req, status, expires, note in rows}
+    for person, req, status, expires, note, kind, applies_to in rows:
+        latest[(person, req)] = (RecordState(status, expires, note), kind, applies_to)
+    own = {key: state for key, (state, _kind, _applies) in latest.items() if key[1] in wanted}
+    best = _best_shared(latest)
+    if best:
+        if targets is None:
+            targets = _shared_targets_by_id(requirement_ids)
+        _share(own, best, targets, set(person_ids))
+    return own
 
 
 def _latest_records(
-    person_ids: Iterable[int], requirement_ids: Iterable[int]
+    person_ids: Iterable[int], requirements: Iterable[int] | Iterable[Requirement]
 ) -> dict[tuple[int, int], RequirementRecord]:
-    """The most recent full record per (person, requirement), for pages that show its details."""
-    latest: dict[tuple[int, int], RequirementRecord] = {}
-    records = RequirementRecord.objects.filter(
-        person_id__in=list(person_ids), requirement_id__in=list(requirement_ids)
-    ).order_by("submitted_at", "pk")
-    for record in records:
-        latest[(record.person_id, record.requirement_id)] = record
+    """The most recent full record per (person, requirement), for pages that show its details.
+
+    A shared approved record (see ``latest_record_states``) stands in for a missing or pending one.
+    """
+    person_ids = list(person_ids)
+    requirement_ids, targets = _ids_and_shared_targets(requirements)
+    wanted = set(requirement_ids)
+    records = (
+        _records_query(person_ids, requirement_ids)
+        .select_related("requirement")
+        .order_by("submitted_at", "pk")
+    )
+    everything = {
+        (r.person_id, r.requirement_id): (r, r.requirement.kind, r.requirement.applies_to) for r in records
+    }
+    latest = {key: record for key, (record, _kind, _applies) in everything.items() if key[1] in wanted}
+    best = _best_shared(everything)
+    if best:
+        if targets is None:
+            targets = _shared_targets_by_id(requirement_ids)
+        _share(latest, best, targets, set(person_ids))
     return latest
 
 
@@ -160,7 +266,7 @@ def learner_blockers(
     requirements = requirements_for(
         program=program, site=site, applies_to=Requirement.AppliesTo.LEARNER, is_minor=is_minor
     )
-    latest = latest_record_states([learner.user_id], [r.pk for r in requirements])
+    latest = latest_record_states([learner.user_id], requirements)
     for requirement in requirements:
         blocker = record_blocker(requirement, latest.get((learner.user_id, requirement.pk)), on)
         if blocker is not None:
@@ -179,7 +285,7 @@ def mentor_blockers(
     requirements = requirements_for(
         program=program, site=site, applies_to=Requirement.AppliesTo.MENTOR, is_minor=False
     )
-    latest = latest_record_states([mentor.user_id], [r.pk for r in requirements])
+    latest = latest_record_states([mentor.user_id], requirements)
     for requirement in requirements:
         blocker = record_blocker(requirement, latest.get((mentor.user_id, requirement.pk)), on)
         if blocker is not None:
@@ -209,7 +315,7 @@ def cleared_learner_site_pairs(
             Q(program=program) | Q(site_id__in=site_ids), applies_to=Requirement.AppliesTo.LEARNER
         )
     )
-    latest = latest_record_states([lp.user_id for lp in learners], [r.pk for r in requirements])
+    latest = latest_record_states([lp.user_id for lp in learners], requirements)
     guarded = set(
         GuardianLink.objects.filter(
             learner_id__in=[lp.pk for lp in learners], status=GuardianLink.Status.VERIFIED

@@ -49,6 +49,14 @@ class Site(models.Model):
         default=2,
         validators=[MinValueValidator(1), MaxValueValidator(20)],
     )
+    max_hours_per_day = models.PositiveSmallIntegerField(
+        _("most shadowing hours per day"),
+        default=8,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    contact_name = models.CharField(_("contact person"), max_length=150, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
     dress_code = models.TextField(_("dress code"), blank=True)
     arrival_notes = models.TextField(_("parking and arrival"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -90,6 +98,7 @@ class Program(models.Model):
     )
     region = models.CharField(_("region"), max_length=100, blank=True)
     is_public = models.BooleanField(_("shown on the public site"), default=True)
+    archived_at = models.DateTimeField(_("archived on"), null=True, blank=True)
     sites = models.ManyToManyField(
         "Site", blank=True, related_name="programs", verbose_name=_("clinic sites this program uses")
     )
@@ -99,6 +108,10 @@ class Program(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
     @property
     def eligible_stage_labels(self) -> list[str]:
@@ -254,6 +267,17 @@ class Requirement(models.Model):
         _("valid for (days)"), null=True, blank=True, help_text=_("Empty: does not expire.")
     )
     minors_only = models.BooleanField(_("only for learners under 18"), default=False)
+    needs_own_document = models.BooleanField(
+        _("needs its own upload"),
+        default=False,
+        help_text=_(
+            "Leave unticked so one approved record (e.g. immunizations) counts for every requirement of the "
+            "same kind. Tick it only when this clinic insists on its own copy."
+        ),
+    )
+
+    # One approved record of these kinds counts for every requirement of the same kind (issue 11 #9).
+    SHAREABLE_KINDS = frozenset({Kind.IMMUNIZATION, Kind.TB_TEST, Kind.BACKGROUND_CHECK})
 
     class Meta:
         ordering = ["name"]

@@ -93,7 +93,7 @@ def learner_enrollment_status(learner: LearnerProfile) -> list[dict[str, Any]]:
 
 def requirement_status_for(person: User, requirements: list[Requirement]) -> list[dict[str, Any]]:
     """Per requirement: the latest record and the derived status (missing / submitted / approved / expired)."""
-    latest = compliance._latest_records([person.pk], [r.pk for r in requirements])
+    latest = compliance._latest_records([person.pk], requirements)
     today = timezone.localdate()
     out = []
     for requirement in requirements:
@@ -166,9 +166,7 @@ def consents_for_guardian(guardian: User) -> list[dict[str, Any]]:
             kind=Requirement.Kind.GUARDIAN_CONSENT, program_id__in={e.term.program_id for e in enrollments}
         )
     }
-    latest = compliance._latest_records(
-        [lp.user_id for lp in learners.values()], [r.pk for r in requirements.values()]
-    )
+    latest = compliance._latest_records([lp.user_id for lp in learners.values()], list(requirements.values()))
     rows = []
     for e in enrollments:
         learner = learners[e.learner_id]
