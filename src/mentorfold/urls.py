@@ -27,3 +27,8 @@ urlpatterns = [
     path("shadowing/", include("mentorfold.shadowing.urls")),
     path("grants/", include("mentorfold.grants.urls")),
 ]
+# Public pages about the society and how it handles information (core).
+urlpatterns += [
+    path("about/", core_views.about, name="about"),
+    path("privacy/", core_views.privacy, name="privacy"),
+]

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from .registry import nav_for
+from .society import current_society
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
@@ -13,5 +14,6 @@ def site(request: HttpRequest) -> dict[str, Any]:
     return {
         "SITE_NAME": "Mentorfold",
         "SITE_URL": settings.SITE_URL,
+        "society": current_society(),
         "nav_items": nav_for(user) if user is not None else [],
     }

@@ -25,6 +25,18 @@ def become_mentor(request: HttpRequest) -> HttpResponse:
     return render(request, "core/become_mentor.html")
 
 
+@require_GET
+def about(request: HttpRequest) -> HttpResponse:
+    """Who runs this site and how to reach them."""
+    return render(request, "core/about.html")
+
+
+@require_GET
+def privacy(request: HttpRequest) -> HttpResponse:
+    """What we store, who sees it, and that nothing about patients is kept."""
+    return render(request, "core/privacy.html")
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
