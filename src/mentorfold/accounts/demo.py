@@ -73,6 +73,41 @@ def _years_ago(today: date, years: int, rng: random.Random) -> date:
     return today - timedelta(days=int(years * 365.25) + rng.randint(0, 300))
 
 
+def _fill_onboarding(today: date) -> int:
+    """Tick the onboarding checklist of demo mentors that lack it (idempotent; uses no random draws).
+
+    Active mentors get orientation and a verified licence; attendings also a background check, so residents
+    show a mentor who hosts adults only. Onboarding mentors have attended orientation and wait for the rest.
+    """
+    todo = list(
+        MentorProfile.objects.filter(
+            user__email__endswith=f"@{DEMO_DOMAIN}", orientation_completed_on__isnull=True
+        )
+    )
+    for mentor in todo:
+        mentor.orientation_completed_on = today - timedelta(days=90)
+        if mentor.status == MentorProfile.Status.ACTIVE:
+            mentor.licence_state = "WA"
+            mentor.licence_number = f"MD{60000 + mentor.pk:06d}"
+            mentor.licence_verified_on = today - timedelta(days=80)
+            if mentor.career_stage != MentorProfile.CareerStage.RESIDENT:
+                mentor.background_check_verified_on = today - timedelta(days=70)
+                mentor.background_check_expires_on = today + timedelta(days=660)
+    MentorProfile.objects.bulk_update(
+        todo,
+        [
+            "orientation_completed_on",
+            "licence_state",
+            "licence_number",
+            "licence_verified_on",
+            "background_check_verified_on",
+            "background_check_expires_on",
+        ],
+        batch_size=1000,
+    )
+    return len(todo)
+
+
 def seed_people(*, size: str, rng: random.Random, today: date) -> dict[str, int]:
     counts = SIZES[size]
     password = make_password(DEMO_PASSWORD)
@@ -171,6 +206,7 @@ def seed_people(*, size: str, rng: random.Random, today: date) -> dict[str, int]
             )
         )
     MentorProfile.objects.bulk_create(mentor_profiles, ignore_conflicts=True, batch_size=2000)
+    _fill_onboarding(today)
 
     # --- learners ----------------------------------------------------------------------------------
     learner_specs: list[tuple[str, str, date, Organization | None]] = [

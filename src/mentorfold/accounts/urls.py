@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import views, workspace
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
@@ -13,4 +13,17 @@ urlpatterns = [
     path("guardian/invite/", views.guardian_invite, name="guardian_invite"),
     path("guardian/links/<int:pk>/revoke/", views.guardian_link_revoke, name="guardian_link_revoke"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("people/mentors/", workspace.mentor_list, name="workspace_mentors"),
+    path("people/mentors/<int:pk>/", workspace.mentor_detail, name="workspace_mentor_detail"),
+    path(
+        "people/mentors/<int:pk>/onboarding/<slug:step>/",
+        workspace.mentor_onboarding_step,
+        name="workspace_mentor_step",
+    ),
+    path("people/learners/<int:pk>/decide/", workspace.learner_decide, name="workspace_learner_decide"),
+    path(
+        "people/learners/<int:pk>/guardian-resend/",
+        workspace.learner_guardian_resend,
+        name="workspace_guardian_resend",
+    ),
 ]

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 from mentorfold.core.models import AuditEvent
 from mentorfold.core.registry import panels_for
 
-from . import selectors, services
+from . import selectors, services, workspace
 from .forms import (
     AcceptInvitationForm,
     GuardianInviteForm,
@@ -89,11 +89,10 @@ def learner_detail(request: HttpRequest, pk: int) -> HttpResponse:
     learner = get_object_or_404(LearnerProfile.objects.select_related("user", "school"), pk=pk)
     _require(request, "accounts.view_learner", learner)
     show_private = request.user.has_role(Role.COORDINATOR) or learner.user_id == request.user.pk
-    return render(
-        request,
-        "accounts/learner_detail.html",
-        {"learner": learner, "show_private": show_private, "guardian_links": learner.guardian_links.all()},
-    )
+    context = {"learner": learner, "show_private": show_private, "guardian_links": learner.guardian_links.all()}
+    if request.user.has_role(Role.COORDINATOR):
+        context.update(workspace.learner_panels(learner))
+    return render(request, "accounts/learner_detail.html", context)
 
 
 @login_required

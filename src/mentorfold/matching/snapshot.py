@@ -25,8 +25,15 @@ import numpy as np
 import numpy.typing as npt
 from django.db.models import Q
 from django.db.models.base import ModelState
+from django.utils import timezone
 
-from mentorfold.accounts.models import Language, LearnerProfile, MentorProfile
+from mentorfold.accounts.models import (
+    Language,
+    LearnerProfile,
+    MentorProfile,
+    mentor_accepting_q,
+    mentor_cleared_q,
+)
 from mentorfold.programs import compliance
 from mentorfold.programs.models import (
     HALF_DAYS,
@@ -117,13 +124,12 @@ class Candidates:
 
 
 def term_candidates(term: Term) -> Candidates:
-    """Opted-in, active, accepting mentors with at least one active site (3 queries)."""
+    """Opted-in, cleared (onboarding done), accepting, unpaused mentors with an active site (3 queries)."""
     rows = (
         MentorTermOptIn.objects.filter(
+            mentor_cleared_q("mentor__") & mentor_accepting_q(timezone.localdate(), "mentor__"),
             term=term,
             capacity__gt=0,
-            mentor__status=MentorProfile.Status.ACTIVE,
-            mentor__accepting_learners=True,
         )
         .order_by("mentor_id")
         .values_list("mentor_id", "mentor__user_id", "capacity", "availability", "mentor__specialty")

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from mentorfold.accounts.models import GuardianLink, LearnerProfile, MentorProfile
+from mentorfold.accounts.onboarding import visible_slot_mentor_q
 from mentorfold.programs.models import Enrollment, Program
 
 from .models import Booking, Slot
@@ -253,6 +254,7 @@ def learner_overview(
     booked_slot_ids = [b.slot_id for b in mine if b.status == Booking.Status.BOOKED]
     open_slots = list(
         Slot.objects.filter(program_id__in=program_ids, status=Slot.Status.OPEN, starts_at__gt=now)
+        .filter(visible_slot_mentor_q(learner=learner, on=today))
         .exclude(pk__in=booked_slot_ids)
         .select_related("mentor__user", "site", "program")
         .annotate(taken=Count("bookings", filter=Q(bookings__status__in=Booking.ACTIVE)))
