@@ -265,9 +265,11 @@ def backup_create(*, output_dir: Path, using: str = "default") -> Path:
 # --- restore --------------------------------------------------------------------------------------------
 
 
-def _code_migrations() -> set[tuple[str, str]]:
+def _code_migrations() -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """Migrations this code has, and those its squashed migrations replace (their files may be gone)."""
     loader = MigrationLoader(None, ignore_no_migrations=True, load=True)
-    return set(loader.disk_migrations)
+    replaced = {tuple(key) for m in loader.disk_migrations.values() for key in m.replaces or []}
+    return set(loader.disk_migrations), replaced
 
 
 def restore_check(folder: Path, *, using: str = "default") -> RestorePlan:
@@ -307,16 +309,16 @@ def restore_check(folder: Path, *, using: str = "default") -> RestorePlan:
         raise BackupError(f"The backup holds files its manifest does not list: {', '.join(extra[:5])}")
 
     # Migration state: every migration applied in the backup must exist in this code.
-    known = _code_migrations()
+    on_disk, replaced = _code_migrations()
     applied = {(app, name) for app, names in manifest.get("migrations", {}).items() for name in names}
-    unknown = sorted(applied - known)
+    unknown = sorted(applied - on_disk - replaced)
     if unknown:
         names = ", ".join(f"{app}.{name}" for app, name in unknown[:10])
         raise BackupError(
             f"This backup comes from newer code: it has migrations this code does not know ({names}). "
             "Update the code to the version that made the backup, then restore."
         )
-    pending = sorted(f"{app}.{name}" for app, name in known - applied if app in manifest["migrations"])
+    pending = sorted(f"{app}.{name}" for app, name in on_disk - applied - replaced)
     return RestorePlan(folder=folder, manifest=manifest, pending_migrations=pending)
 
 
