@@ -228,3 +228,23 @@ class CalendarFeedToken(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed for {self.user}"
+
+
+class BookingMessage(models.Model):
+    """What was sent about a booking by a background job (e.g. the day-before reminder): never twice."""
+
+    class Kind(models.TextChoices):
+        REMINDER = "reminder", _("Day-before reminder")
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="sent_messages")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "kind"], name="booking_message_once_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for booking {self.booking_id}"

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from mentorfold.accounts import onboarding
 from mentorfold.accounts.models import LearnerProfile, MentorProfile, Role
@@ -19,7 +20,7 @@ from mentorfold.programs import compliance
 from mentorfold.programs.models import Enrollment, Program, Site
 
 from . import selectors
-from .models import Booking, CalendarFeedToken, HoursCertificate, PatientFeedback, Slot
+from .models import Booking, BookingMessage, CalendarFeedToken, HoursCertificate, PatientFeedback, Slot
 from .notify import booking_notify
 from .phi import LABELS, find_identifiers
 
@@ -125,16 +126,28 @@ def slots_cancel(*, slots: list[Slot], actor: Any, reason: str, now: datetime | 
             {"reason": _("Reason: tell learners why the slots are cancelled.")}, code="reason"
         )
     count = 0
+    for slot in slots:
+        if not _is_coordinator(actor) and slot.mentor.user_id != actor.pk:
+            raise PermissionDenied
     with transaction.atomic():
-        for slot in slots:
-            if not _is_coordinator(actor) and slot.mentor.user_id != actor.pk:
-                raise PermissionDenied
+        locked_slots = (
+            Slot.objects.select_for_update(of=("self",))
+            .select_related("mentor__user", "site")
+            .filter(pk__in=[slot.pk for slot in slots])
+            .order_by("pk")
+        )
+        for slot in locked_slots:
             if slot.status != Slot.Status.OPEN or slot.starts_at <= now:
                 continue
             slot.status = Slot.Status.CANCELLED
             slot.cancel_reason = reason
             slot.save(update_fields=["status", "cancel_reason"])
-            for booking in slot.bookings.filter(status=Booking.Status.BOOKED).select_related("learner__user"):
+            bookings = (
+                Booking.objects.select_for_update(of=("self",))
+                .filter(slot=slot, status=Booking.Status.BOOKED)
+                .select_related("learner__user")
+            )
+            for booking in bookings:
                 booking.slot = slot
                 _cancel(booking=booking, actor=actor, reason=reason, now=now, late=False)
             count += 1
@@ -233,7 +246,11 @@ def booking_eligibility_errors(
     if in_week + 1 > program.max_bookings_per_week:
         errors.append(
             _refuse(
-                _("%(program)s allows at most %(max)d sessions a week, and you have %(n)d that week.")
+                ngettext(
+                    "%(program)s allows at most %(max)d session a week, and you have %(n)d that week.",
+                    "%(program)s allows at most %(max)d sessions a week, and you have %(n)d that week.",
+                    program.max_bookings_per_week,
+                )
                 % {"program": program.name, "max": program.max_bookings_per_week, "n": in_week},
                 "weekly_limit",
             )
@@ -263,7 +280,12 @@ def booking_create(*, learner: LearnerProfile, slot: Slot, now: datetime | None 
     """Book ``slot`` for ``learner`` if they are eligible and a seat is left (safe under concurrent bookings)."""
     now = now or timezone.now()
     with transaction.atomic():
-        # The row lock serialises bookings of one slot (SQLite: IMMEDIATE transactions serialise all writes).
+        # Lock order everywhere: learner, then slot. The learner lock serialises one learner's bookings so the
+        # weekly, overlap and hours caps hold when they book two slots at once; the slot lock serialises the
+        # seats of one slot (SQLite: IMMEDIATE transactions serialise all writes).
+        learner = (
+            LearnerProfile.objects.select_for_update(of=("self",)).select_related("user").get(pk=learner.pk)
+        )
         slot = (
             Slot.objects.select_for_update(of=("self",))
             .select_related("site", "program", "mentor__user")
@@ -287,7 +309,24 @@ def booking_create(*, learner: LearnerProfile, slot: Slot, now: datetime | None 
     return booking
 
 
+def _locked(booking: Booking) -> Booking:
+    """The booking re-read under a row lock (with what the checks and notices need); call inside atomic()."""
+    return (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("slot__mentor__user", "slot__site", "slot__program", "learner__user")
+        .get(pk=booking.pk)
+    )
+
+
+def _refresh(target: Booking, source: Booking) -> Booking:
+    """Copy the locked row's fields onto the caller's object, so views see the state that was saved."""
+    for field in Booking._meta.concrete_fields:
+        setattr(target, field.attname, getattr(source, field.attname))
+    return target
+
+
 def _cancel(*, booking: Booking, actor: Any, reason: str, now: datetime, late: bool) -> None:
+    """Cancel a booking that the caller has locked and found BOOKED."""
     booking.status = Booking.Status.CANCELLED
     booking.cancelled_by = actor if getattr(actor, "is_authenticated", False) else None
     booking.cancel_reason = reason
@@ -314,24 +353,25 @@ def booking_cancel(*, booking: Booking, actor: Any, reason: str, now: datetime |
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": _("Reason: please say why you are cancelling.")}, code="reason")
-    if booking.status != Booking.Status.BOOKED:
-        raise ValidationError(_("Only a booked session can be cancelled."), code="not_booked")
-    if booking.slot.starts_at <= now:
-        raise ValidationError(
-            _("This session has already started, so it can no longer be cancelled."), code="started"
-        )
-    late = booking.slot.starts_at - now < timedelta(hours=LATE_CANCEL_HOURS)
     with transaction.atomic():
-        _cancel(booking=booking, actor=actor, reason=reason, now=now, late=late)
+        locked = _locked(booking)
+        if locked.status != Booking.Status.BOOKED:
+            raise ValidationError(_("Only a booked session can be cancelled."), code="not_booked")
+        if locked.slot.starts_at <= now:
+            raise ValidationError(
+                _("This session has already started, so it can no longer be cancelled."), code="started"
+            )
+        late = locked.slot.starts_at - now < timedelta(hours=LATE_CANCEL_HOURS)
+        _cancel(booking=locked, actor=actor, reason=reason, now=now, late=late)
         if not is_learner:
             audit(
                 actor=actor,
                 action="shadowing.booking_cancel",
-                target=booking,
+                target=locked,
                 reason=reason,
                 data={"late": late},
             )
-    return booking
+    return _refresh(booking, locked)
 
 
 def cancel_future_bookings_on_consent_revoked(
@@ -339,21 +379,26 @@ def cancel_future_bookings_on_consent_revoked(
 ) -> int:
     """Handler for programs.hooks: a guardian withdrew consent, so the learner's future bookings end now."""
     now = timezone.now()
-    bookings = Booking.objects.filter(
-        learner=learner, slot__program=program, status=Booking.Status.BOOKED, slot__starts_at__gt=now
-    ).select_related("slot__mentor__user", "learner__user")
     count = 0
-    for booking in bookings:
-        _cancel(booking=booking, actor=actor, reason=_("Guardian consent withdrawn"), now=now, late=False)
-        count += 1
-    if count:
-        audit(
-            actor=actor,
-            action="shadowing.bookings_cancel_consent_revoked",
-            target=learner,
-            data={"count": count, "program": program.pk},
-            reason=reason,
+    with transaction.atomic():
+        bookings = (
+            Booking.objects.select_for_update(of=("self",))
+            .filter(
+                learner=learner, slot__program=program, status=Booking.Status.BOOKED, slot__starts_at__gt=now
+            )
+            .select_related("slot__mentor__user", "learner__user")
         )
+        for booking in bookings:
+            _cancel(booking=booking, actor=actor, reason=_("Guardian consent withdrawn"), now=now, late=False)
+            count += 1
+        if count:
+            audit(
+                actor=actor,
+                action="shadowing.bookings_cancel_consent_revoked",
+                target=learner,
+                data={"count": count, "program": program.pk},
+                reason=reason,
+            )
     return count
 
 
@@ -364,29 +409,42 @@ def booking_check_in(*, booking: Booking, actor: Any, now: datetime | None = Non
     now = now or timezone.now()
     if booking.learner.user_id != actor.pk:
         raise PermissionDenied
-    if booking.status != Booking.Status.BOOKED or booking.checked_in_at is not None:
-        raise ValidationError(_("You have already checked in to this session."), code="checked_in")
-    if now < booking.slot.starts_at - timedelta(minutes=CHECK_IN_EARLY_MINUTES) or now > booking.slot.ends_at:
-        raise ValidationError(
-            _("You can check in from one hour before the session starts until it ends."),
-            code="check_in_window",
-        )
-    booking.checked_in_at = now
-    booking.save(update_fields=["checked_in_at"])
-    return booking
+    with transaction.atomic():
+        locked = _locked(booking)
+        if locked.status != Booking.Status.BOOKED or locked.checked_in_at is not None:
+            if locked.status == Booking.Status.CANCELLED:
+                raise ValidationError(
+                    _("This session was cancelled, so there is nothing to check in to."), code="cancelled"
+                )
+            raise ValidationError(_("You have already checked in to this session."), code="checked_in")
+        slot = locked.slot
+        if now < slot.starts_at - timedelta(minutes=CHECK_IN_EARLY_MINUTES) or now > slot.ends_at:
+            raise ValidationError(
+                _("You can check in from one hour before the session starts until it ends."),
+                code="check_in_window",
+            )
+        locked.checked_in_at = now
+        locked.save(update_fields=["checked_in_at"])
+    return _refresh(booking, locked)
 
 
 def booking_check_out(*, booking: Booking, actor: Any, now: datetime | None = None) -> Booking:
     now = now or timezone.now()
     if booking.learner.user_id != actor.pk:
         raise PermissionDenied
-    if booking.checked_in_at is None:
-        raise ValidationError(_("Check in first, then check out when you leave."), code="not_checked_in")
-    if booking.checked_out_at is not None:
-        raise ValidationError(_("You have already checked out."), code="checked_out")
-    booking.checked_out_at = max(now, booking.checked_in_at)
-    booking.save(update_fields=["checked_out_at"])
-    return booking
+    with transaction.atomic():
+        locked = _locked(booking)
+        if locked.status not in Booking.ACTIVE:
+            raise ValidationError(
+                _("This session was cancelled, so there is nothing to check out of."), code="cancelled"
+            )
+        if locked.checked_in_at is None:
+            raise ValidationError(_("Check in first, then check out when you leave."), code="not_checked_in")
+        if locked.checked_out_at is not None:
+            raise ValidationError(_("You have already checked out."), code="checked_out")
+        locked.checked_out_at = max(now, locked.checked_in_at)
+        locked.save(update_fields=["checked_out_at"])
+    return _refresh(booking, locked)
 
 
 def booking_times_correct(
@@ -401,19 +459,24 @@ def booking_times_correct(
         raise ValidationError(
             {"checked_out_at": _("Checked out: must be after the check-in time.")}, code="order"
         )
-    before = {"in": str(booking.checked_in_at), "out": str(booking.checked_out_at)}
     with transaction.atomic():
-        booking.checked_in_at, booking.checked_out_at = checked_in_at, checked_out_at
-        booking.full_clean()
-        booking.save(update_fields=["checked_in_at", "checked_out_at"])
+        locked = _locked(booking)
+        if locked.status == Booking.Status.CANCELLED:
+            raise ValidationError(
+                _("This session was cancelled, so its times cannot be corrected."), code="cancelled"
+            )
+        before = {"in": str(locked.checked_in_at), "out": str(locked.checked_out_at)}
+        locked.checked_in_at, locked.checked_out_at = checked_in_at, checked_out_at
+        locked.full_clean()
+        locked.save(update_fields=["checked_in_at", "checked_out_at"])
         audit(
             actor=actor,
             action="shadowing.booking_times_correct",
-            target=booking,
+            target=locked,
             data={"before": before},
             reason=reason,
         )
-    return booking
+    return _refresh(booking, locked)
 
 
 def hours_verify(
@@ -430,98 +493,131 @@ def hours_verify(
     now = now or timezone.now()
     if booking.slot.mentor.user_id != actor.pk and not _is_coordinator(actor):
         raise PermissionDenied
-    if booking.status not in Booking.ACTIVE:
-        raise ValidationError(_("Only a booked or completed session can be verified."), code="not_active")
-    if booking.slot.starts_at > now:
-        raise ValidationError(_("Hours can be verified once the session has started."), code="future")
-    suggested = booking.attended_minutes or booking.slot.minutes  # 0 attended minutes: use the slot
-    if minutes is None:
-        minutes = suggested
-    if minutes <= 0:
-        raise ValidationError(
-            {"minutes": _("Minutes: enter a number above 0, or mark the learner absent.")}, code="minutes"
-        )
-    if minutes != suggested and not reason.strip():
-        raise ValidationError(
-            {"reason": _("Reason: you changed the hours, so please say why (for example: left early).")},
-            code="reason",
-        )
     with transaction.atomic():
-        booking.verified_minutes = minutes
-        booking.verified_by = actor
-        booking.verified_at = now
-        booking.verification_note = reason.strip()
-        booking.status = Booking.Status.COMPLETED
+        # A learner may cancel at the same moment: decide on the locked row, never on the caller's copy.
+        locked = _locked(booking)
+        if locked.status not in Booking.ACTIVE:
+            raise ValidationError(_("Only a booked or completed session can be verified."), code="not_active")
+        if locked.slot.starts_at > now:
+            raise ValidationError(_("Hours can be verified once the session has started."), code="future")
+        suggested = locked.attended_minutes or locked.slot.minutes  # 0 attended minutes: use the slot
+        if minutes is None:
+            minutes = suggested
+        if minutes <= 0:
+            raise ValidationError(
+                {"minutes": _("Minutes: enter a number above 0, or mark the learner absent.")}, code="minutes"
+            )
+        if minutes != suggested and not reason.strip():
+            raise ValidationError(
+                {"reason": _("Reason: you changed the hours, so please say why (for example: left early).")},
+                code="reason",
+            )
+        locked.verified_minutes = minutes
+        locked.verified_by = actor
+        locked.verified_at = now
+        locked.verification_note = reason.strip()
+        locked.status = Booking.Status.COMPLETED
+        fields = ["verified_minutes", "verified_by", "verified_at", "verification_note", "status"]
         if patients_consented is not None:
-            booking.patients_consented = patients_consented
+            locked.patients_consented = patients_consented
+            fields.append("patients_consented")
         if patients_declined is not None:
-            booking.patients_declined = patients_declined
-        booking.full_clean()
-        booking.save()
+            locked.patients_declined = patients_declined
+            fields.append("patients_declined")
+        locked.full_clean()
+        locked.save(update_fields=fields)
         audit(
             actor=actor,
             action="shadowing.hours_verify",
-            target=booking,
+            target=locked,
             data={"minutes": minutes, "suggested": suggested},
             reason=reason,
         )
-    return booking
+    return _refresh(booking, locked)
 
 
 def booking_mark_no_show(*, booking: Booking, actor: Any, now: datetime | None = None) -> Booking:
     now = now or timezone.now()
     if booking.slot.mentor.user_id != actor.pk and not _is_coordinator(actor):
         raise PermissionDenied
-    if booking.status != Booking.Status.BOOKED or booking.slot.starts_at > now:
-        raise ValidationError(
-            _("Only a started session that is still booked can be marked absent."), code="no_show"
-        )
     with transaction.atomic():
-        booking.status = Booking.Status.NO_SHOW
-        booking.save(update_fields=["status"])
-        audit(actor=actor, action="shadowing.booking_no_show", target=booking)
-    return booking
+        locked = _locked(booking)
+        if locked.status != Booking.Status.BOOKED or locked.slot.starts_at > now:
+            raise ValidationError(
+                _("Only a started session that is still booked can be marked absent."), code="no_show"
+            )
+        locked.status = Booking.Status.NO_SHOW
+        locked.save(update_fields=["status"])
+        audit(actor=actor, action="shadowing.booking_no_show", target=locked)
+    return _refresh(booking, locked)
 
 
 def patient_tally_set(*, booking: Booking, actor: Any, consented: int, declined: int) -> Booking:
     """Counts only — how many patients agreed to, or declined, a learner being present."""
     if booking.slot.mentor.user_id != actor.pk and not _is_coordinator(actor):
         raise PermissionDenied
-    booking.patients_consented, booking.patients_declined = consented, declined
-    booking.full_clean()
-    booking.save(update_fields=["patients_consented", "patients_declined"])
-    return booking
+    with transaction.atomic():
+        locked = _locked(booking)
+        if locked.status not in Booking.ACTIVE:
+            raise ValidationError(_("Patient counts belong to a session that took place."), code="not_active")
+        locked.patients_consented, locked.patients_declined = consented, declined
+        locked.full_clean()
+        locked.save(update_fields=["patients_consented", "patients_declined"])
+    return _refresh(booking, locked)
 
 
 # --- Reminders -------------------------------------------------------------------------------------------
 
 
-def booking_reminders_send(*, now: datetime | None = None) -> int:
-    """E-mail everyone about tomorrow's sessions, once per booking (``reminded_at`` makes it idempotent)."""
+def due_reminders(*, now: datetime | None = None) -> list[int]:
+    """Ids of booked sessions starting tomorrow (society time) whose reminder was not sent yet."""
     now = now or timezone.now()
     tomorrow = timezone.localdate(now) + timedelta(days=1)
     start = timezone.make_aware(datetime.combine(tomorrow, time.min))
-    due = Booking.objects.filter(
-        status=Booking.Status.BOOKED,
-        reminded_at__isnull=True,
-        slot__starts_at__gte=start,
-        slot__starts_at__lt=start + timedelta(days=1),
-        slot__status=Slot.Status.OPEN,
-    ).select_related("slot__mentor__user", "slot__site", "learner__user")
-    sent = 0
-    for booking in due:
-        with transaction.atomic():
-            claimed = Booking.objects.filter(pk=booking.pk, reminded_at__isnull=True).update(reminded_at=now)
-            if not claimed:
-                continue
-            booking_notify(
-                booking=booking,
-                event="reminder",
-                text=_("Reminder: shadowing tomorrow, %(when)s at %(site)s")
-                % {"when": _when(booking.slot.starts_at), "site": booking.slot.site.name},
-            )
-            sent += 1
-    return sent
+    return list(
+        Booking.objects.filter(
+            status=Booking.Status.BOOKED,
+            slot__starts_at__gte=start,
+            slot__starts_at__lt=start + timedelta(days=1),
+            slot__status=Slot.Status.OPEN,
+        )
+        .exclude(sent_messages__kind=BookingMessage.Kind.REMINDER)
+        .values_list("pk", flat=True)
+    )
+
+
+def booking_reminder_send(*, booking_id: int, now: datetime | None = None) -> bool:
+    """Remind everyone about one booking, at most once ever: the sent-log row is claimed in the same transaction."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = (
+            Booking.objects.select_for_update(of=("self",))
+            .select_related("slot__mentor__user", "slot__site", "learner__user")
+            .filter(pk=booking_id, status=Booking.Status.BOOKED)
+            .first()
+        )
+        if booking is None:
+            return False
+        _log, created = BookingMessage.objects.get_or_create(
+            booking=booking, kind=BookingMessage.Kind.REMINDER, defaults={"sent_at": now}
+        )
+        if not created:
+            return False
+        booking.reminded_at = now
+        booking.save(update_fields=["reminded_at"])
+        booking_notify(
+            booking=booking,
+            event="reminder",
+            text=_("Reminder: shadowing tomorrow, %(when)s at %(site)s")
+            % {"when": _when(booking.slot.starts_at), "site": booking.slot.site.name},
+        )
+    return True
+
+
+def booking_reminders_send(*, now: datetime | None = None) -> int:
+    """E-mail everyone about tomorrow's sessions, once per booking (the sent-log makes a retry harmless)."""
+    now = now or timezone.now()
+    return sum(booking_reminder_send(booking_id=pk, now=now) for pk in due_reminders(now=now))
 
 
 # --- Patient feedback ------------------------------------------------------------------------------------
