@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Language, LearnerProfile, MentorProfile, Role, User
+from .models import WEEKDAY_CHOICES, Language, LearnerProfile, MentorProfile, Role, User
 from .services import learner_profile_create, mentor_profile_create
 
 
@@ -129,6 +129,13 @@ class AcceptInvitationForm(forms.Form):
 
 
 class MentorProfileForm(forms.ModelForm):
+    hosting_weekdays = forms.MultipleChoiceField(
+        label=_("Days you can host learners in clinic"),
+        choices=WEEKDAY_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Days: choose at least one day you can host learners.")},
+    )
+
     class Meta:
         model = MentorProfile
         fields = [
@@ -139,9 +146,11 @@ class MentorProfileForm(forms.ModelForm):
             "capacity",
             "years_in_practice",
             "accepting_learners",
+            "hosting_weekdays",
+            "paused_until",
             "bio",
         ]
-        widgets = {"languages": forms.CheckboxSelectMultiple}
+        widgets = {"languages": forms.CheckboxSelectMultiple, "paused_until": DateInput}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -368,6 +368,10 @@ class MentorProfile(models.Model):
     def is_accepting_on(self, day: date) -> bool:
         return self.accepting_learners and (self.paused_until is None or self.paused_until <= day)
 
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_until is not None and self.paused_until > timezone.localdate()
+
     def hosting_weekday_labels(self) -> list[str]:
         chosen = set(self.hosting_weekdays or [])
         return [str(label) for code, label in WEEKDAY_CHOICES if code in chosen]
@@ -392,6 +396,15 @@ class MentorProfile(models.Model):
         unknown = set(self.hosting_weekdays or []) - set(WEEKDAY_CODES)
         if unknown or not isinstance(self.hosting_weekdays, list):
             raise ValidationError({"hosting_weekdays": _("Days: choose from Monday to Sunday.")})
+        if self.paused_until is not None and self.paused_until > timezone.localdate() + timedelta(days=366):
+            raise ValidationError(
+                {
+                    "paused_until": _(
+                        "Not taking new learners until: choose a date within a year, or untick "
+                        "'accepting learners' for a longer break."
+                    )
+                }
+            )
 
 
 class LearnerProfile(models.Model):

@@ -352,3 +352,45 @@ def test_resend_refuses_another_learners_link(client: Any, coordinator: Any, gua
         ).status_code
         == 400
     )
+
+
+# --- Mentor's own availability ----------------------------------------------------------------------------------
+
+
+def test_mentor_sets_hosting_days_and_a_pause_on_their_profile(client: Any, mentor: Any) -> None:
+    client.force_login(mentor.user)
+    page = client.get(reverse("profile_edit")).content.decode()
+    assert "Days you can host learners" in page and "paused_until" in page
+    pause = (timezone.localdate() + timedelta(days=20)).isoformat()
+    data = {
+        "specialty": "Family medicine",
+        "career_stage": "attending",
+        "capacity": 2,
+        "years_in_practice": 5,
+        "accepting_learners": "on",
+        "hosting_weekdays": ["tue", "thu"],
+        "paused_until": pause,
+    }
+    assert client.post(reverse("profile_edit"), data).status_code == 302
+    mentor.refresh_from_db()
+    assert mentor.hosting_weekdays == ["tue", "thu"]
+    assert not mentor.is_accepting_on(timezone.localdate())
+    assert not MentorProfile.objects.accepting().filter(pk=mentor.pk).exists()
+    for bad in ({"hosting_weekdays": []}, {"hosting_weekdays": ["funday"]}, {"paused_until": "2999-01-01"}):
+        response = client.post(reverse("profile_edit"), {**data, **bad})
+        assert response.status_code == 200 and response.context["form"].errors
+    mentor.refresh_from_db()
+    assert mentor.hosting_weekdays == ["tue", "thu"]
+
+
+def test_an_onboarding_mentor_is_told_why_they_cannot_publish_slots(client: Any) -> None:
+    mentor = MentorProfileFactory(onboarding=True)
+    client.force_login(mentor.user)
+    for url in (reverse("shadowing:slot_new"), reverse("dashboard")):
+        body = client.get(url).content.decode()
+        assert "once a coordinator has finished your onboarding" in body, url
+        assert "Orientation is not recorded yet." in body
+    cleared = MentorProfileFactory(paused_until=timezone.localdate() + timedelta(days=3))
+    client.force_login(cleared.user)
+    assert "finished your onboarding" not in client.get(reverse("shadowing:slot_new")).content.decode()
+    assert "You are not taking new learners until" in client.get(reverse("dashboard")).content.decode()
