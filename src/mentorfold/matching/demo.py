@@ -163,7 +163,7 @@ def _past_term(*, rng: random.Random, today: date, size: str, named: dict[str, i
         last_activity_at=_aware(term.ends_on - timedelta(days=3)),
     )
     Term.objects.filter(pk=term.pk).update(status=Term.Status.CLOSED)
-    return len(created)
+    return created
 
 
 def seed_matching(*, size: str, rng: random.Random, today: date) -> dict[str, int]:

@@ -144,3 +144,11 @@ class CompareRunsForm(forms.Form):
     def __init__(self, *args: Any, runs: list[MatchRun], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["compare"].choices = [(r.pk, str(r.pk)) for r in runs]
+
+
+class PublishForm(forms.Form):
+    confirm = forms.ChoiceField(
+        label=_("I checked the result and want to publish it"),
+        choices=[("yes", _("Yes, publish"))],
+        error_messages={"required": _("Confirm: tick the box to publish.")},
+    )

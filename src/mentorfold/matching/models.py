@@ -163,6 +163,7 @@ class MatchRun(models.Model):
         RUNNING = "running", _("Running")
         SUCCEEDED = "succeeded", _("Finished")
         FAILED = "failed", _("Failed")
+        PUBLISHING = "publishing", _("Publishing")
         PUBLISHED = "published", _("Published")
 
     term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="match_runs")
@@ -181,6 +182,7 @@ class MatchRun(models.Model):
     write_ms = models.PositiveIntegerField(null=True, blank=True)
     message = models.CharField(max_length=300, blank=True)
     task_run_id = models.UUIDField(null=True, blank=True)
+    publish_task_run_id = models.UUIDField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -234,3 +236,17 @@ class MatchAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.learner} → {self.mentor or '-'} (run {self.run_id})"
+
+
+class PublicationMail(models.Model):
+    """Sent-log of a publication: one row per person told about a run, so a retried task never mails twice."""
+
+    run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="publication_mails")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "user"], name="publication_mail_once")]
+
+    def __str__(self) -> str:
+        return f"Run {self.run_id} told user {self.user_id}"

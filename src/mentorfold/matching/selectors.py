@@ -288,3 +288,9 @@ def histogram_svg(runs: list[MatchRun]) -> dict[str, Any]:
         groups.append({"label": label, "bars": bars, "label_x": x + len(runs) * bar_w / 2})
         x += len(runs) * bar_w + gap
     return {"labels": labels, "groups": groups, "width": x + 10, "height": height + 40, "base_y": 10 + height}
+
+
+def publication_counts(run: MatchRun) -> dict[str, int]:
+    from .publication import publication_counts as counts
+
+    return counts(run)

@@ -1,24 +1,27 @@
-"""Background jobs of matching: a match run reports progress to its TaskRun while it works."""
+"""Background jobs of matching: a match run and a publication each report progress to their TaskRun."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_tasks import task
 
 from mentorfold.core.models import TaskRun
 from mentorfold.core.tracking import tracked
 
 from .models import MatchRun
+from .publication import match_run_publish_notify, match_run_publish_release, match_run_publish_write
+from .running import match_run_execute, match_run_fail
 
 
 @task()
 @tracked
 def execute_match_run(run: TaskRun, *, match_run_id: int) -> dict[str, Any]:
     """Freeze inputs, run the engine and store the result of one MatchRun."""
-    from .services import match_run_execute, match_run_fail
-
     match_run = MatchRun.objects.get(pk=match_run_id)
     try:
         done = match_run_execute(match_run=match_run, progress=run.report)
@@ -27,6 +30,31 @@ def execute_match_run(run: TaskRun, *, match_run_id: int) -> dict[str, Any]:
         raise
     stats = done.stats
     return {
-        "message": f"{stats['matched']} of {stats['learners']} learners matched",
+        "message": _("%(matched)d of %(learners)d learners matched")
+        % {"matched": stats["matched"], "learners": stats["learners"]},
         "url": reverse("matching:run_detail", args=[done.pk]),
+    }
+
+
+@task()
+@tracked
+def publish_match_run(run: TaskRun, *, match_run_id: int, user_id: int | None = None) -> dict[str, Any]:
+    """Write the mentorships of a claimed run, then e-mail and notify both sides in batches."""
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    run.report(2, _("Creating the mentorships"))
+    try:
+        created = match_run_publish_write(match_run_id=match_run_id, user=user)
+    except Exception:
+        match_run_publish_release(match_run_id=match_run_id)
+        raise
+    run.report(10, _("Telling learners and mentors"))
+    sent = match_run_publish_notify(match_run_id=match_run_id, progress=run.report)
+    return {
+        "message": ngettext(
+            "Published: %(n)d mentorship created", "Published: %(n)d mentorships created", created
+        )
+        % {"n": created}
+        + " · "
+        + ngettext("%(sent)d e-mail sent", "%(sent)d e-mails sent", sent) % {"sent": sent},
+        "url": reverse("matching:run_detail", args=[match_run_id]),
     }

@@ -28,6 +28,7 @@ from .forms import (
     MentorFilterForm,
     MentorshipActionForm,
     PlacementForm,
+    PublishForm,
     RankingActionForm,
 )
 from .models import MatchRun, Mentorship
@@ -270,6 +271,10 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         from mentorfold.core.models import TaskRun
 
         context["task_run"] = TaskRun.objects.filter(pk=run.task_run_id).first()
+    if run.publish_task_run_id:
+        from mentorfold.core.models import TaskRun
+
+        context["publish_task_run"] = TaskRun.objects.filter(pk=run.publish_task_run_id).first()
     if run.stats:
         context["chart"] = selectors.histogram_svg([run])
         context["unmatched"] = selectors.unmatched_assignments(run)
@@ -280,16 +285,29 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def run_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask first (what will happen, to how many people), then publish as a background task."""
     run = _run(request, pk)
-    try:
-        created = services.match_run_publish(match_run=run, user=request.user)
-        messages.success(request, _("Published: %(n)d mentorships created.") % {"n": len(created)})
-    except ValidationError as exc:
-        for m in _errors(exc):
-            messages.error(request, m)
-    return redirect("matching:run_detail", pk=run.pk)
+    form = PublishForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.match_run_publish_start(match_run=run, user=request.user)
+            messages.success(
+                request, _("Publishing started. The mentorships appear and e-mails go out in the background.")
+            )
+            return redirect("matching:run_detail", pk=run.pk)
+        except ValidationError as exc:
+            for m in _errors(exc):
+                messages.error(request, m)
+            return redirect("matching:run_detail", pk=run.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "matching/publish_confirm.html",
+        {"run": run, "term": run.term, "form": form, "counts": selectors.publication_counts(run)},
+        status=status,
+    )
 
 
 @login_required

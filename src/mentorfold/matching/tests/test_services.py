@@ -271,7 +271,7 @@ def test_publishing_creates_mentorships_emails_and_notices(
 ) -> None:
     run = run_now(ranked_term, coordinator)
     created = services.match_run_publish(match_run=run, user=coordinator)
-    assert len(created) == 2
+    assert created == 2
     m = Mentorship.objects.get(learner=learner)
     assert m.site_id == ranked_term.site.pk and m.match_run_id == run.pk
     assert {msg.to[0] for msg in mailoutbox} >= {learner.user.email, mentor.user.email}

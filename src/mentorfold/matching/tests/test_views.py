@@ -338,7 +338,7 @@ def test_runs_page_compares_runs_side_by_side(
 
 
 def test_coordinator_publishes_then_places_a_waiting_learner(
-    client: Any, ranked_term: Any, coordinator: Any
+    client: Any, ranked_term: Any, coordinator: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     from mentorfold.accounts.tests.factories import MentorProfileFactory
 
@@ -350,7 +350,8 @@ def test_coordinator_publishes_then_places_a_waiting_learner(
         match_run=MatchRun.objects.create(term=ranked_term, method="stable", seed=1)
     )
     login(client, coordinator)
-    client.post(reverse("matching:run_publish", args=[run.pk]))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("matching:run_publish", args=[run.pk]), {"confirm": "yes"})
     assert Mentorship.objects.count() == 2  # the spare mentor was opted in, but nobody ranked them
     waiting = LearnerProfileFactory()
     from .factories import EnrollmentFactory
