@@ -53,6 +53,17 @@ class MentorProfileAdmin(admin.ModelAdmin):
     search_fields = ["user__full_name", "user__email", "specialty"]
     list_select_related = ["user", "organization"]
     autocomplete_fields = ["user"]
+    # Status and the onboarding checklist change only through the people workspace (audited services).
+    readonly_fields = [
+        "status",
+        "status_reason",
+        "orientation_completed_on",
+        "licence_state",
+        "licence_number",
+        "licence_verified_on",
+        "background_check_verified_on",
+        "background_check_expires_on",
+    ]
 
 
 @admin.register(LearnerProfile)

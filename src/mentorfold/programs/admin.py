@@ -114,7 +114,20 @@ class RequirementRecordAdmin(AuditedAdmin):
     list_select_related = ["requirement", "person", "reviewed_by"]
     search_fields = ["person__email", "person__full_name"]
     raw_id_fields = ["person", "signed_by", "reviewed_by", "document"]
-    readonly_fields = ["signed_name", "signed_by", "signed_at", "signed_ip", "text_version", "submitted_at"]
+    # Status and review fields change only through requirement_record_review / guardian_consent_revoke.
+    readonly_fields = [
+        "status",
+        "reviewed_by",
+        "reviewed_at",
+        "review_note",
+        "revoked_at",
+        "signed_name",
+        "signed_by",
+        "signed_at",
+        "signed_ip",
+        "text_version",
+        "submitted_at",
+    ]
 
 
 @admin.register(Document)

@@ -394,3 +394,33 @@ def test_an_onboarding_mentor_is_told_why_they_cannot_publish_slots(client: Any)
     client.force_login(cleared.user)
     assert "finished your onboarding" not in client.get(reverse("shadowing:slot_new")).content.decode()
     assert "You are not taking new learners until" in client.get(reverse("dashboard")).content.decode()
+
+
+# --- The admin does not bypass the services --------------------------------------------------------------------
+
+
+def test_admin_shows_mentor_status_and_onboarding_read_only() -> None:
+    from django.contrib import admin
+
+    from mentorfold.programs.models import RequirementRecord
+
+    mentor_admin = admin.site._registry[MentorProfile]
+    readonly = set(mentor_admin.get_readonly_fields(None))
+    assert {
+        "status",
+        "orientation_completed_on",
+        "licence_verified_on",
+        "background_check_expires_on",
+    } <= readonly
+    record_admin = admin.site._registry[RequirementRecord]
+    assert {"status", "reviewed_by", "reviewed_at"} <= set(record_admin.get_readonly_fields(None))
+
+
+def test_people_page_links_mentors_to_the_workspace_not_the_admin(client: Any, coordinator: Any) -> None:
+    client.force_login(coordinator)
+    mentor = MentorProfileFactory()
+    body = client.get(reverse("people"), {"kind": "mentors"}).content.decode()
+    assert reverse("workspace_mentor_detail", args=[mentor.pk]) in body
+    assert reverse("workspace_mentors") in body
+    main = body.split('<main id="main"', 1)[1]
+    assert "/admin/" not in main
