@@ -65,7 +65,15 @@ def build(n_mentors: int, n_learners: int, n_prefs: int, n_sites: int, seed: int
     specialties = ["Family medicine", "Pediatrics", "Cardiology", "Surgery", "Psychiatry"]
     mentors = MentorProfile.objects.bulk_create(
         [
-            MentorProfile(user=u, specialty=specialties[i % 5], status="active", capacity=4)
+            MentorProfile(
+                user=u,
+                specialty=specialties[i % 5],
+                status="active",
+                capacity=4,
+                # Cleared mentors only enter a match run (accounts.onboarding).
+                orientation_completed_on=date(2026, 1, 5),
+                licence_verified_on=date(2026, 1, 5),
+            )
             for i, u in enumerate(users[:n_mentors])
         ],
         batch_size=5000,
