@@ -15,13 +15,21 @@ from django.utils.translation import ngettext
 
 from mentorfold.accounts.models import GuardianLink, LearnerProfile, MentorProfile
 from mentorfold.accounts.onboarding import visible_slot_mentor_q
-from mentorfold.programs.models import Enrollment, Program
+from mentorfold.matching.models import Mentorship
+from mentorfold.programs.models import Enrollment, MentorTermOptIn, Program
 
 from .models import Booking, Slot
 
 
 def _aware(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def mentor_programs(*, mentor: MentorProfile) -> Any:
+    """Programs the mentor joined: opted in to one of their terms, or mentors a learner in one."""
+    opted_in = MentorTermOptIn.objects.filter(mentor=mentor).values("term__program_id")
+    mentoring = Mentorship.objects.filter(mentor=mentor).values("term__program_id")
+    return Program.objects.filter(Q(pk__in=opted_in) | Q(pk__in=mentoring))
 
 
 def planned_minutes(*, learner: LearnerProfile, program: Program) -> int:

@@ -8,13 +8,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from mentorfold.accounts import onboarding
 from mentorfold.accounts.models import LearnerProfile, MentorProfile, Role
 from mentorfold.core.audit import audit
+from mentorfold.core.dates import format_date, format_datetime, format_time
 from mentorfold.matching.models import Mentorship
 from mentorfold.programs import compliance
 from mentorfold.programs.models import Enrollment, Program, Site
@@ -30,7 +31,7 @@ MAX_SERIES_WEEKS = 26
 
 
 def _when(value: datetime) -> str:
-    return formats.date_format(timezone.localtime(value), "l j F Y, H:i")
+    return format_datetime(value)
 
 
 def _is_coordinator(user: Any) -> bool:
@@ -106,7 +107,23 @@ def slot_create(
     ]
     for slot in slots:
         slot.full_clean()
+    if not selectors.mentor_programs(mentor=mentor).filter(pk=program.pk).exists():
+        raise ValidationError(
+            {
+                "program": _(
+                    "Program: you have not joined %(program)s. Join one of its terms on the Programs page "
+                    "first, or choose a program you mentor in."
+                )
+                % {"program": program.name}
+            },
+            code="program_not_joined",
+        )
     with transaction.atomic():
+        # The mentor's row lock serialises their slot publishing, so two tabs cannot add overlapping slots.
+        MentorProfile.objects.select_for_update().filter(pk=mentor.pk).first()
+        clashes = _overlapping_slots(mentor=mentor, slots=slots)
+        if clashes:
+            raise ValidationError({"starts_at": ValidationError(_overlap_message(clashes), code="overlap")})
         created = Slot.objects.bulk_create(slots)
         audit(
             actor=actor,
@@ -115,6 +132,40 @@ def slot_create(
             data={"count": len(created), "series": str(series) if series else ""},
         )
     return created
+
+
+def _overlapping_slots(*, mentor: MentorProfile, slots: list[Slot]) -> list[Slot]:
+    """The mentor's open slots that overlap any of ``slots`` (one query for a whole series)."""
+    if not slots:
+        return []
+    window = Slot.objects.filter(
+        mentor=mentor,
+        status=Slot.Status.OPEN,
+        starts_at__lt=max(slot.ends_at for slot in slots),
+        ends_at__gt=min(slot.starts_at for slot in slots),
+    ).order_by("starts_at")
+    return [
+        existing
+        for existing in window
+        if any(existing.starts_at < slot.ends_at and existing.ends_at > slot.starts_at for slot in slots)
+    ]
+
+
+def _overlap_message(clashes: list[Slot]) -> str:
+    times = ", ".join(
+        _("%(start)s to %(end)s")
+        % {"start": format_datetime(clash.starts_at), "end": format_time(clash.ends_at)}
+        for clash in clashes[:3]
+    )
+    more = len(clashes) - 3
+    extra = " " + ngettext("(and %(n)d more)", "(and %(n)d more)", more) % {"n": more} if more > 0 else ""
+    return ngettext(
+        "Start: you already have a slot at that time (%(times)s%(extra)s). Choose another time, or cancel that "
+        "slot first.",
+        "Start: you already have slots at those times (%(times)s%(extra)s). Choose another time, or cancel "
+        "those slots first.",
+        len(clashes),
+    ) % {"times": times, "extra": extra}
 
 
 def slots_cancel(*, slots: list[Slot], actor: Any, reason: str, now: datetime | None = None) -> int:
@@ -197,7 +248,7 @@ def booking_eligibility_errors(
         errors.append(
             _refuse(
                 _("You are not enrolled in %(program)s on %(day)s. Apply to the program first.")
-                % {"program": program.name, "day": formats.date_format(day, "j F Y")},
+                % {"program": program.name, "day": format_date(day)},
                 "not_enrolled",
             )
         )

@@ -128,7 +128,10 @@ def slot_new(request: HttpRequest) -> HttpResponse:
     sites = Site.objects.filter(is_active=True).filter(mentors=mentor)
     if not sites.exists():
         sites = Site.objects.filter(is_active=True)
-    form = SlotForm(request.POST or None, sites=sites, programs=Program.objects.all())
+    programs = selectors.mentor_programs(mentor=mentor)
+    if not programs.exists():
+        programs = Program.objects.all()  # the service then explains that a program must be joined first
+    form = SlotForm(request.POST or None, sites=sites, programs=programs)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

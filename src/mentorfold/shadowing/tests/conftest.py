@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from mentorfold.programs.tests.factories import MentorTermOptInFactory
+
 from .factories import (
     EnrollmentFactory,
     MentorshipFactory,
@@ -40,6 +42,12 @@ def ready(term: Any, site: Any, mentor: Any, learner: Any) -> Any:
     EnrollmentFactory(term=term, learner=learner)
     MentorshipFactory(term=term, learner=learner, mentor=mentor)
     return learner
+
+
+@pytest.fixture
+def joined(term: Any, mentor: Any) -> Any:
+    """``mentor`` opted in to ``term``, so they may publish slots for its program."""
+    return MentorTermOptInFactory(term=term, mentor=mentor)
 
 
 @pytest.fixture

@@ -315,7 +315,7 @@ def test_guardian_consent_revocation_cancels_future_bookings_in_that_program(
 # --- Slots -----------------------------------------------------------------------------------------------
 
 
-def test_a_weekly_series_creates_one_slot_per_week(mentor: Any, site: Any, program: Any) -> None:
+def test_a_weekly_series_creates_one_slot_per_week(mentor: Any, site: Any, program: Any, joined: Any) -> None:
     start = timezone.now().replace(microsecond=0) + timedelta(days=1)
     slots = services.slot_create(
         mentor=mentor,

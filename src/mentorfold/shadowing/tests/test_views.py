@@ -314,7 +314,9 @@ def test_calendar_query_count_is_bounded_at_large_size(
     assert response.content.decode().count('class="slot open"') == len(shown) > 0
 
 
-def test_a_mentor_publishes_a_weekly_series(client: Any, mentor: Any, site: Any, program: Any) -> None:
+def test_a_mentor_publishes_a_weekly_series(
+    client: Any, mentor: Any, site: Any, program: Any, joined: Any
+) -> None:
     site.mentors.add(mentor)
     client.force_login(mentor.user)
     day = timezone.localdate() + timedelta(days=3)
