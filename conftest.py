@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.test.client import ClientMixin
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from mentorfold.accounts.models import Role
+from mentorfold.accounts.tests.auth import force_login_counting_as_mfa
 from mentorfold.accounts.tests.factories import (
     GuardianLinkFactory,
     LearnerProfileFactory,
@@ -31,6 +33,14 @@ def _immediate_tasks_and_fast_hashing(settings: Any) -> None:
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture(autouse=True)
+def _force_login_counts_as_mfa(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``client.force_login(user)`` skips authentication, so it also passes the authenticator step for users who
+    have one (coordinator, reviewer fixtures). To test the MFA rule, log in through real requests or use
+    ``mentorfold.accounts.tests.auth.login_without_mfa`` / ``login_with_mfa``."""
+    monkeypatch.setattr(ClientMixin, "force_login", force_login_counting_as_mfa)
 
 
 @pytest.fixture

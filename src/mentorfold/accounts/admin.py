@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +15,10 @@ from .models import (
     ReviewerProfile,
     User,
 )
+
+# The admin has no login form of its own: /admin/login/ sends people to allauth's login (password, then the
+# authenticator code), so there is one way in and it always ends in the MFA-verified state.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 
 @admin.register(User)

@@ -303,6 +303,7 @@ def seed_people(*, size: str, rng: random.Random, today: date) -> dict[str, int]
             "invited_email": f"lan.tran@{DEMO_DOMAIN}",
             "status": GuardianLink.Status.VERIFIED,
             "verified_at": None,
+            "verification_method": GuardianLink.Method.PHONE,
         },
     )
     minors = [
@@ -349,6 +350,7 @@ def seed_people(*, size: str, rng: random.Random, today: date) -> dict[str, int]
                 guardian_id=guardian_users[e],
                 invited_email=e,
                 status=GuardianLink.Status.VERIFIED,
+                verification_method=GuardianLink.Method.PHONE,
             )
             for learner, _n, e in guardian_rows
         ],

@@ -7,10 +7,18 @@ from typing import Any
 from django import forms
 from django.contrib.auth import password_validation
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import WEEKDAY_CHOICES, Language, LearnerProfile, MentorProfile, Role, User
+from .models import (
+    WEEKDAY_CHOICES,
+    GuardianLink,
+    Language,
+    LearnerProfile,
+    MentorProfile,
+    Role,
+    User,
+    birth_date_problem,
+)
 from .services import learner_profile_create, mentor_profile_create
 
 
@@ -40,9 +48,16 @@ class SignupForm(forms.Form):
         label=_("Date of birth (learners)"),
         required=False,
         widget=DateInput,
-        help_text=_("Format: 2009-04-17. Learners under 18 need a parent or guardian to join too."),
+        help_text=_(
+            "Pick it in the calendar, or type it as year-month-day (2009-04-17). "
+            "Learners under 18 need a parent or guardian to join too."
+        ),
         error_messages={"invalid": _("Date of birth: use the format 2009-04-17.")},
     )
+    # Mentor and learner fields are grouped in the template; a small script shows only the chosen group.
+    template_name = "accounts/signup_form.html"
+    MENTOR_FIELDS = ("specialty",)
+    LEARNER_FIELDS = ("stage", "date_of_birth")
 
     field_order = [
         "full_name",
@@ -63,14 +78,17 @@ class SignupForm(forms.Form):
             if not data.get("stage"):
                 self.add_error("stage", _("Stage: choose where you are on your path to medicine."))
             dob = data.get("date_of_birth")
-            if not dob:
+            if "date_of_birth" in self.errors:
+                pass  # already told how to write it
+            elif not dob:
                 self.add_error("date_of_birth", _("Date of birth: enter it as 2009-04-17."))
-            elif dob > timezone.localdate():
-                self.add_error("date_of_birth", _("Date of birth: this date is in the future."))
-            elif LearnerProfile(date_of_birth=dob).age < 13:
-                self.add_error(
-                    "date_of_birth", _("Date of birth: programs are for learners aged 13 and older.")
-                )
+            elif problem := birth_date_problem(dob):
+                self.add_error("date_of_birth", problem)
+        else:
+            # Mentors never get learner data stored, whatever the hidden fields held.
+            data["stage"], data["date_of_birth"] = "", None
+            for name in self.LEARNER_FIELDS:
+                self.errors.pop(name, None)
         return data
 
     def signup(self, request: HttpRequest, user: User) -> None:
@@ -160,9 +178,10 @@ class MentorProfileForm(forms.ModelForm):
 class LearnerProfileForm(forms.ModelForm):
     class Meta:
         model = LearnerProfile
+        # No date of birth: it decides who needs a guardian, so after sign-up only a coordinator corrects it
+        # (learner_correct_birth_date). A crafted POST with it is ignored like any unknown field.
         fields = [
             "stage",
-            "date_of_birth",
             "school",
             "languages",
             "interests",
@@ -171,7 +190,6 @@ class LearnerProfileForm(forms.ModelForm):
         ]
         widgets = {
             "languages": forms.CheckboxSelectMultiple,
-            "date_of_birth": DateInput,
             "first_generation": forms.NullBooleanSelect,
             "under_represented": forms.NullBooleanSelect,
         }
@@ -179,3 +197,38 @@ class LearnerProfileForm(forms.ModelForm):
             "first_generation": _("Optional and private: only you and program coordinators see this."),
             "under_represented": _("Optional and private: only you and program coordinators see this."),
         }
+
+
+class GuardianConfirmForm(forms.Form):
+    """A coordinator records how they checked that this person is the learner's parent or guardian."""
+
+    method = forms.ChoiceField(
+        label=_("How did you confirm it?"), choices=GuardianLink.Method.choices, widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=500,
+        required=False,
+        help_text=_("e.g. Called the number on the school's emergency form."),
+    )
+
+
+class BirthDateCorrectionForm(forms.Form):
+    date_of_birth = forms.DateField(
+        label=_("Correct date of birth"),
+        widget=DateInput,
+        help_text=_("Pick it in the calendar, or type it as year-month-day (2009-04-17)."),
+        error_messages={"invalid": _("Date of birth: use the format 2009-04-17.")},
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        help_text=_("How you know the correct date, e.g. school record. Verified guardians get an e-mail."),
+    )
+
+    def clean_date_of_birth(self) -> Any:
+        dob = self.cleaned_data["date_of_birth"]
+        problem = birth_date_problem(dob)
+        if problem:
+            raise forms.ValidationError(problem)
+        return dob

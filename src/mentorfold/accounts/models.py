@@ -464,21 +464,46 @@ class LearnerProfile(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        if self.date_of_birth and self.date_of_birth > timezone.localdate():
-            raise ValidationError({"date_of_birth": _("Date of birth: this date is in the future.")})
-        if self.date_of_birth and self.age < 13:
-            raise ValidationError(
-                {"date_of_birth": _("Date of birth: Mentorfold programs are for learners aged 13 and older.")}
-            )
+        problem = birth_date_problem(self.date_of_birth) if self.date_of_birth else None
+        if problem:
+            raise ValidationError({"date_of_birth": problem})
+
+
+LEARNER_MIN_AGE = 13
+LEARNER_MAX_AGE = 100
+
+
+def birth_date_problem(dob: date, today: date | None = None) -> str | None:
+    """Why ``dob`` cannot be a learner's date of birth (future, under 13, over 100), or None if plausible."""
+    today = today or timezone.localdate()
+    if dob > today:
+        return str(_("Date of birth: this date is in the future. Use the format 2009-04-17."))
+    age = today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
+    if age < LEARNER_MIN_AGE:
+        return str(_("Date of birth: Mentorfold programs are for learners aged 13 and older."))
+    if age > LEARNER_MAX_AGE or dob <= date(1930, 1, 1):  # the database refuses these too
+        return str(_("Date of birth: check the year. Use the format 2009-04-17."))
+    return None
 
 
 class GuardianLink(models.Model):
-    """A parent or guardian of a learner under 18, verified by accepting an e-mailed invitation."""
+    """A parent or guardian of a learner under 18.
+
+    Accepting the e-mailed invitation only shows that someone reads that mailbox (a minor can open a second
+    address of their own). The link counts (VERIFIED) only after a coordinator confirmed it outside Mentorfold
+    and recorded how.
+    """
 
     class Status(models.TextChoices):
         INVITED = "invited", _("Invited")
-        VERIFIED = "verified", _("Verified")
+        ACCEPTED = "accepted", _("Waiting for the society to confirm")
+        VERIFIED = "verified", _("Confirmed by the society")
         REVOKED = "revoked", _("Revoked")
+
+    class Method(models.TextChoices):
+        PHONE = "phone", _("Phone call")
+        IN_PERSON = "in_person", _("In person")
+        SCHOOL_RECORD = "school_record", _("School record")
 
     guardian = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="guardian_links", null=True, blank=True
@@ -487,7 +512,15 @@ class GuardianLink(models.Model):
     relationship = models.CharField(_("relationship"), max_length=40, default="parent")
     invited_email = models.EmailField(_("guardian's e-mail"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.INVITED)
+    accepted_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="guardian_links_confirmed"
+    )
+    verification_method = models.CharField(
+        _("how the society confirmed it"), max_length=20, choices=Method.choices, blank=True
+    )
+    verification_note = models.CharField(_("note"), max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -496,7 +529,13 @@ class GuardianLink(models.Model):
                 fields=["guardian", "learner"],
                 condition=models.Q(guardian__isnull=False),
                 name="guardian_link_unique",
-            )
+            ),
+            # A link never counts without a person behind it and a record of how the society checked it.
+            models.CheckConstraint(
+                condition=~models.Q(status="verified")
+                | (models.Q(guardian__isnull=False) & ~models.Q(verification_method="")),
+                name="guardian_link_verified_has_method",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -505,6 +544,10 @@ class GuardianLink(models.Model):
     @property
     def is_verified(self) -> bool:
         return self.status == self.Status.VERIFIED
+
+    @property
+    def is_waiting_for_society(self) -> bool:
+        return self.status == self.Status.ACCEPTED
 
 
 class ReviewerProfile(models.Model):

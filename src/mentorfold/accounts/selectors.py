@@ -63,3 +63,18 @@ def children_of(guardian: User) -> QuerySet[GuardianLink]:
     return GuardianLink.objects.filter(guardian=guardian, status=GuardianLink.Status.VERIFIED).select_related(
         "learner__user", "learner__school"
     )
+
+
+def guardian_links_awaiting_confirmation() -> QuerySet[GuardianLink]:
+    """Accepted guardian links a coordinator still has to confirm, oldest first."""
+    return (
+        GuardianLink.objects.filter(status=GuardianLink.Status.ACCEPTED)
+        .select_related("learner__user", "guardian")
+        .order_by("accepted_at", "pk")
+    )
+
+
+def guardian_links_waiting_for(guardian: User) -> QuerySet[GuardianLink]:
+    return GuardianLink.objects.filter(guardian=guardian, status=GuardianLink.Status.ACCEPTED).select_related(
+        "learner__user"
+    )

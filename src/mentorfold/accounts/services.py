@@ -67,11 +67,31 @@ def _send_invitation(invitation: Invitation) -> None:
     )
 
 
+def _mailbox(email: str) -> str:
+    """``name+anything@host`` reaches the mailbox of ``name@host``."""
+    local, _at, domain = email.strip().lower().partition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"
+
+
+def _is_learners_own_address(learner: LearnerProfile, email: str) -> bool:
+    addresses = {
+        learner.user.email,
+        *EmailAddress.objects.filter(user_id=learner.user_id).values_list("email", flat=True),
+    }
+    return _mailbox(email) in {_mailbox(a) for a in addresses}
+
+
+def mask_email(email: str) -> str:
+    """``new.reviewer@example.org`` -> ``n…@example.org``: enough to recognise one's own address."""
+    local, _at, domain = email.partition("@")
+    return f"{local[:1]}…@{domain}"
+
+
 @transaction.atomic
 def guardian_invite(*, learner: LearnerProfile, email: str, relationship: str = "parent") -> GuardianLink:
     """A learner under 18 invites a parent or guardian, who must accept from their own e-mail."""
     email = email.strip().lower()
-    if email == learner.user.email.lower():
+    if _is_learners_own_address(learner, email):
         raise ValidationError(
             {"email": _("E-mail: enter your parent's or guardian's address, not your own.")}
         )
@@ -109,11 +129,24 @@ def _check_invitation_open(invitation: Invitation) -> None:
         )
 
 
+def invitation_addressee_problem(invitation: Invitation, user: User) -> str | None:
+    """Why ``user`` may not accept ``invitation``: only the account that owns the invited address may."""
+    if EmailAddress.objects.filter(user_id=user.pk, email__iexact=invitation.email, verified=True).exists():
+        return None
+    return _(
+        "This invitation was sent to %(email)s. Sign out and open it again, or ask the society for a new one."
+    ) % {"email": mask_email(invitation.email)}
+
+
 def _apply_invitation(invitation: Invitation, user: User) -> None:
+    link = None
     if invitation.role == Role.GUARDIAN:
-        link = invitation.guardian_link
-        assert link is not None
-        if link.learner.user_id == user.pk:
+        link = (
+            GuardianLink.objects.select_for_update()
+            .select_related("learner")
+            .get(pk=invitation.guardian_link_id)
+        )
+        if link.learner.user_id == user.pk or _is_learners_own_address(link.learner, user.email):
             raise ValidationError(_("A learner cannot be their own guardian."))
         if (
             user.has_role(Role.LEARNER)
@@ -121,10 +154,18 @@ def _apply_invitation(invitation: Invitation, user: User) -> None:
             and user.learner_profile.is_minor
         ):
             raise ValidationError(_("A guardian must be an adult."))
+    # A role is never granted for holding a link: the accepting account must own the invited address.
+    problem = invitation_addressee_problem(invitation, user)
+    if problem:
+        raise ValidationError(problem)
+    if link is not None:
+        if link.status != GuardianLink.Status.INVITED:
+            raise ValidationError(_("This invitation has already been used. Log in instead."))
+        # Reading the e-mail does not prove parenthood: the link counts once a coordinator confirms it.
         link.guardian = user
-        link.status = GuardianLink.Status.VERIFIED
-        link.verified_at = timezone.now()
-        link.save(update_fields=["guardian", "status", "verified_at"])
+        link.status = GuardianLink.Status.ACCEPTED
+        link.accepted_at = timezone.now()
+        link.save(update_fields=["guardian", "status", "accepted_at"])
     user.grant_role(Role(invitation.role))
     if invitation.role == Role.REVIEWER:
         ReviewerProfile.objects.get_or_create(user=user)
@@ -164,3 +205,79 @@ def guardian_link_revoke(*, link: GuardianLink, actor: User, reason: str) -> Non
     link.status = GuardianLink.Status.REVOKED
     link.save(update_fields=["status"])
     audit(actor=actor, action="guardian.revoke", target=link, reason=reason)
+
+
+@transaction.atomic
+def guardian_link_confirm(*, link: GuardianLink, actor: User, method: str, note: str = "") -> GuardianLink:
+    """A coordinator confirms, outside Mentorfold, that this person is the learner's parent or guardian."""
+    if not actor.has_role(Role.COORDINATOR):
+        raise PermissionDenied
+    link = (
+        GuardianLink.objects.select_for_update().select_related("guardian", "learner__user").get(pk=link.pk)
+    )
+    if link.status != GuardianLink.Status.ACCEPTED or link.guardian is None:
+        raise ValidationError(_("This guardian link is not waiting for confirmation any more."))
+    if method not in GuardianLink.Method.values:
+        raise ValidationError({"method": _("How: choose phone call, in person or school record.")})
+    if _is_learners_own_address(link.learner, link.guardian.email):
+        raise ValidationError(
+            _("The guardian's e-mail is the learner's own address: this cannot be confirmed.")
+        )
+    link.status = GuardianLink.Status.VERIFIED
+    link.verified_at = timezone.now()
+    link.verified_by = actor
+    link.verification_method = method
+    link.verification_note = note.strip()
+    link.full_clean()
+    link.save(
+        update_fields=["status", "verified_at", "verified_by", "verification_method", "verification_note"]
+    )
+    audit(
+        actor=actor,
+        action="guardian.confirm",
+        target=link,
+        data={"method": method, "learner": link.learner_id, "guardian": link.guardian_id},
+        reason=link.verification_note,
+    )
+    return link
+
+
+@transaction.atomic
+def learner_correct_birth_date(
+    *, learner: LearnerProfile, actor: User, date_of_birth: date, reason: str
+) -> LearnerProfile:
+    """A coordinator corrects a learner's date of birth (learners cannot: it decides who needs a guardian)."""
+    if not actor.has_role(Role.COORDINATOR):
+        raise PermissionDenied
+    if not reason.strip():
+        raise ValidationError({"reason": _("Reason: say how you know the correct date.")})
+    learner = LearnerProfile.objects.select_for_update().select_related("user").get(pk=learner.pk)
+    old = learner.date_of_birth
+    if old == date_of_birth:
+        raise ValidationError({"date_of_birth": _("Date of birth: this is already the date on file.")})
+    learner.date_of_birth = date_of_birth
+    learner.full_clean()
+    learner.save(update_fields=["date_of_birth"])
+    audit(
+        actor=actor,
+        action="learner.birth_date_correct",
+        target=learner,
+        data={"from": old.isoformat(), "to": date_of_birth.isoformat()},
+        reason=reason.strip(),
+    )
+    guardians = list(
+        GuardianLink.objects.filter(
+            learner=learner, status=GuardianLink.Status.VERIFIED, guardian__isnull=False
+        ).values_list("guardian__email", flat=True)
+    )
+    if guardians:
+        name = learner.user.full_name
+        transaction.on_commit(
+            lambda: send_templated_mail(
+                to=guardians,
+                subject=_("The date of birth of %(name)s was corrected") % {"name": name},
+                template="accounts/email/birth_date_corrected.txt",
+                context={"name": name, "date_of_birth": date_of_birth, "reason": reason.strip()},
+            )
+        )
+    return learner

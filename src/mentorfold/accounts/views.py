@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.internal.flows.login import record_authentication
 from allauth.account.views import SignupView
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -38,6 +40,24 @@ class RoleSignupView(SignupView):
         if wanted in {Role.MENTOR, Role.LEARNER}:
             initial["join_as"] = wanted
         return initial
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        """The account, its role and profile are created together or not at all.
+
+        Two sign-ups racing with one address both pass the form's uniqueness check; the loser's insert fails
+        on the unique index and gets a form error instead of a 500.
+        """
+        try:
+            with transaction.atomic():
+                return super().form_valid(form)
+        except IntegrityError:
+            form.add_error(
+                "email",
+                _("E-mail: an account with this address already exists. Log in, or reset your password."),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        return self.form_invalid(form)
 
 
 def _require(request: HttpRequest, perm: str, obj: Any = None) -> None:
@@ -89,7 +109,11 @@ def learner_detail(request: HttpRequest, pk: int) -> HttpResponse:
     learner = get_object_or_404(LearnerProfile.objects.select_related("user", "school"), pk=pk)
     _require(request, "accounts.view_learner", learner)
     show_private = request.user.has_role(Role.COORDINATOR) or learner.user_id == request.user.pk
-    context = {"learner": learner, "show_private": show_private, "guardian_links": learner.guardian_links.all()}
+    context = {
+        "learner": learner,
+        "show_private": show_private,
+        "guardian_links": learner.guardian_links.all(),
+    }
     if request.user.has_role(Role.COORDINATOR):
         context.update(workspace.learner_panels(learner))
     return render(request, "accounts/learner_detail.html", context)
@@ -151,7 +175,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     if not invitation.is_open:
         return render(request, "accounts/invitation_closed.html", {"invitation": invitation}, status=410)
     if request.user.is_authenticated:
-        if request.method == "POST":
+        # Only the account that owns the invited address may take the invitation (never a role for a link).
+        problem = services.invitation_addressee_problem(invitation, request.user)
+        if request.method == "POST" and problem is None:
             try:
                 services.invitation_accept_existing_user(invitation=invitation, user=request.user)
             except ValidationError as exc:
@@ -159,7 +185,12 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 return redirect("dashboard")
             messages.success(request, _("Invitation accepted."))
             return redirect("dashboard")
-        return render(request, "accounts/invitation_accept.html", {"invitation": invitation, "form": None})
+        return render(
+            request,
+            "accounts/invitation_accept.html",
+            {"invitation": invitation, "form": None, "problem": problem},
+            status=403 if problem else 200,
+        )
     form = AcceptInvitationForm(
         request.POST or None, email=invitation.email, initial={"full_name": invitation.full_name}
     )
@@ -174,6 +205,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             form.add_error(None, exc)
         else:
             login(request, user, backend="allauth.account.auth_backends.AuthenticationBackend")
+            # The same record allauth's login keeps; privileged roles still need the authenticator step.
+            record_authentication(request, user, method="password", email=user.email)
             messages.success(request, _("Welcome to Mentorfold!"))
             return redirect("dashboard")
     return render(request, "accounts/invitation_accept.html", {"invitation": invitation, "form": form})

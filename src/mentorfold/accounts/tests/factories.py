@@ -123,6 +123,10 @@ class GuardianLinkFactory(factory.django.DjangoModelFactory):
     learner = factory.SubFactory(LearnerProfileFactory, age=16, stage=LearnerProfile.Stage.HIGH_SCHOOL)
     invited_email = factory.LazyAttribute(lambda o: o.guardian.email if o.guardian else "parent@example.org")
     status = GuardianLink.Status.VERIFIED
+    # A verified link is one a coordinator confirmed, and says how (see GuardianLink).
+    verification_method = factory.LazyAttribute(
+        lambda o: GuardianLink.Method.PHONE if o.status == GuardianLink.Status.VERIFIED else ""
+    )
 
 
 class ReviewerProfileFactory(factory.django.DjangoModelFactory):

@@ -15,7 +15,7 @@ from mentorfold.accounts import services
 from mentorfold.accounts.models import GuardianLink, Invitation, Role, User
 from mentorfold.core.models import AuditEvent
 
-from .factories import LearnerProfileFactory
+from .factories import LearnerProfileFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +51,7 @@ def test_non_coordinator_cannot_invite(learner: Any) -> None:
         services.invitation_create(invited_by=learner.user, email="a@example.org", role=Role.COORDINATOR)
 
 
-def test_minor_invites_guardian_who_accepts_and_is_verified(
+def test_minor_invites_guardian_who_accepts_and_a_coordinator_confirms(
     client: Any, mailoutbox: list[Any], django_capture_on_commit_callbacks: Any
 ) -> None:
     minor = LearnerProfileFactory(age=16, stage="high_school")
@@ -67,8 +67,11 @@ def test_minor_invites_guardian_who_accepts_and_is_verified(
         {"full_name": "Mom", "password1": "long-Passw0rd-ok", "password2": "long-Passw0rd-ok"},
     )
     link.refresh_from_db()
-    assert link.is_verified
+    # Accepting shows only that someone reads that mailbox: the link counts once a coordinator confirms it.
+    assert link.status == GuardianLink.Status.ACCEPTED
     assert link.guardian.has_role(Role.GUARDIAN)
+    assert client.get(reverse("learner_detail", args=[minor.pk])).status_code in {403, 404}
+    services.guardian_link_confirm(link=link, actor=UserFactory(roles=[Role.COORDINATOR]), method="in_person")
     assert client.get(reverse("learner_detail", args=[minor.pk])).status_code == 200
 
 
