@@ -27,7 +27,7 @@ def public_programs() -> QuerySet[Program]:
     open_terms = Term.objects.filter(status=Term.Status.OPEN, application_closes__gt=now).order_by(
         "starts_on"
     )
-    return Program.objects.filter(is_public=True).prefetch_related(
+    return Program.objects.filter(is_public=True, archived_at__isnull=True).prefetch_related(
         Prefetch("terms", open_terms, "open_terms")
     )
 

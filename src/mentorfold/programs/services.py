@@ -146,7 +146,11 @@ def enrollment_apply(
     """A learner applies to an open term; a minor's verified guardians get a consent link by e-mail."""
     now = timezone.now()
     program = term.program
-    if term.status != Term.Status.OPEN or not (term.application_opens <= now < term.application_closes):
+    if (
+        program.archived_at is not None
+        or term.status != Term.Status.OPEN
+        or not (term.application_opens <= now < term.application_closes)
+    ):
         raise ValidationError(_("%(term)s is not taking applications right now.") % {"term": term})
     if learner.stage not in (program.eligible_stages or []):
         raise ValidationError(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import views, workspace
 
 app_name = "programs"
 
@@ -26,4 +26,14 @@ urlpatterns = [
     path("manage/export/<str:kind>.<str:fmt>", views.export, name="export"),
     path("<slug:slug>/", views.program_detail, name="detail"),
     path("<slug:slug>/apply/<int:term_pk>/", views.apply, name="apply"),
+    # Coordinator workspace: programs, terms and clinic sites (issue 11 §1).
+    path("manage/programs/", workspace.program_list, name="workspace_programs"),
+    path("manage/programs/new/", workspace.program_new, name="workspace_program_new"),
+    path("manage/programs/<int:pk>/", workspace.program_edit, name="workspace_program"),
+    path("manage/programs/<int:pk>/archive/", workspace.program_archive, name="workspace_program_archive"),
+    path("manage/programs/<int:pk>/terms/new/", workspace.term_new, name="workspace_term_new"),
+    path("manage/terms/<int:pk>/", workspace.term_edit, name="workspace_term"),
+    path("manage/terms/<int:pk>/advance/", workspace.term_advance, name="workspace_term_advance"),
+    path("manage/sites/new/", workspace.site_new, name="workspace_site_new"),
+    path("manage/sites/<int:pk>/", workspace.site_edit, name="workspace_site"),
 ]
