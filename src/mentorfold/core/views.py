@@ -7,12 +7,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from .models import TaskRun
 from .notices import notices_mark_read
+from .redirects import safe_next
 
 
 @require_GET
@@ -65,10 +66,7 @@ def task_progress(request: HttpRequest, pk: str) -> HttpResponse:
 @require_POST
 def notices_read(request: HttpRequest) -> HttpResponse:
     notices_mark_read(user=request.user)
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = "dashboard"
-    return redirect(target)
+    return redirect(safe_next(request, reverse("dashboard")))
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

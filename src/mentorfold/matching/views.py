@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from mentorfold.accounts.models import LearnerProfile, MentorProfile
 from mentorfold.core.models import Notice
 from mentorfold.core.notices import notices_mark_read
+from mentorfold.core.redirects import safe_next
 from mentorfold.programs.models import Term
 
 from . import selectors, services
@@ -318,9 +319,7 @@ def place(request: HttpRequest, term_pk: int) -> HttpResponse:
     term = get_object_or_404(Term, pk=term_pk)
     waiting = selectors.learners_without_mentor(term)
     form = PlacementForm(request.POST, term=term, learners=waiting)
-    back = request.POST.get("next") or reverse("matching:runs", args=[term.pk])
-    if not back.startswith("/"):
-        back = reverse("matching:runs", args=[term.pk])
+    back = safe_next(request, reverse("matching:runs", args=[term.pk]))
     if form.is_valid():
         try:
             services.mentorship_place_manually(

@@ -16,12 +16,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from mentorfold.accounts.models import MentorProfile, Role
+from mentorfold.core.redirects import safe_next
 from mentorfold.programs.models import Program, Site
 
 from . import selectors, services
@@ -33,10 +33,7 @@ from .pdf import certificate_pdf
 
 def _next(request: HttpRequest, default: str) -> str:
     """A same-site ``next`` address from the form, else ``default`` (never an open redirect)."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return default
+    return safe_next(request, default)
 
 
 def _messages_of(error: ValidationError) -> list[str]:
