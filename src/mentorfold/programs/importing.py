@@ -38,6 +38,8 @@ MAX_IMPORT_ROWS = 20000
 MAX_RAW_ROWS = 2 * MAX_IMPORT_ROWS  # blank rows count too, so a sheet of empty rows cannot run for long
 MAX_IMPORT_COLUMNS = 40
 MAX_CELL_CHARS = 2000
+# An import of 20,000 people takes well under a minute; one still "running" after this was lost.
+STALE_IMPORT_AFTER = timedelta(minutes=30)
 # csv's own field limit (128 KB) raises a bare csv.Error; a cell can never exceed the file, and longer cells
 # are refused below with their row and column. Raising a process-wide limit only ever accepts more.
 csv.field_size_limit(max(csv.field_size_limit(), MAX_IMPORT_BYTES))
@@ -436,11 +438,28 @@ def import_batch_fail(*, batch_id: int) -> bool:
     )
 
 
-def import_batch_reconcile(batch: ImportBatch) -> ImportBatch:
-    """A batch still 'running' whose task failed (e.g. the worker died and was restarted) is marked failed."""
+def import_batch_reconcile(batch: ImportBatch, *, now: datetime | None = None) -> ImportBatch:
+    """A batch left 'running' by a failed or vanished task is marked failed, explicitly and conditionally.
+
+    The task failed (its TaskRun says so), or it never finished within ``STALE_IMPORT_AFTER`` (the worker
+    died or was restarted). Marking it failed is safe: a late task finds the batch failed and writes nothing.
+    """
     if batch.status != ImportBatch.Status.RUNNING or batch.task_run_id is None:
         return batch
-    if TaskRun.objects.filter(pk=batch.task_run_id, status=TaskRun.Status.FAILED).exists():
+    cutoff = (now or timezone.now()) - STALE_IMPORT_AFTER
+    runs = TaskRun.objects.filter(pk=batch.task_run_id)
+    failed = runs.filter(status=TaskRun.Status.FAILED).exists()
+    if not failed:
+        failed = bool(
+            runs.filter(
+                status__in=[TaskRun.Status.QUEUED, TaskRun.Status.RUNNING], created_at__lt=cutoff
+            ).update(
+                status=TaskRun.Status.FAILED,
+                message=_("The import did not finish; nothing was written. Upload the file again."),
+                finished_at=timezone.now(),
+            )
+        )
+    if failed:
         import_batch_fail(batch_id=batch.pk)
         batch.refresh_from_db(fields=["status"])
     return batch

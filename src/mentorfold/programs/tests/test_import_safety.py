@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import Workbook
 
 from mentorfold.accounts.tests.factories import LanguageFactory
@@ -242,3 +244,22 @@ def test_a_running_batch_whose_task_failed_is_shown_as_failed(client: Any, coord
     assert "nothing was written" in body
     batch.refresh_from_db()
     assert batch.status == "failed"
+
+
+def test_a_batch_whose_worker_vanished_is_marked_failed_after_a_while(coordinator: Any) -> None:
+    batch = importing.import_batch_create(
+        actor=coordinator,
+        kind="mentors",
+        name="m.csv",
+        data=b"email,full_name,specialty\nx@example.org,X,Y\n",
+    )
+    run = TaskRun.objects.create(kind="programs.import", label="import", status=TaskRun.Status.RUNNING)
+    ImportBatch.objects.filter(pk=batch.pk).update(status="running", task_run_id=run.pk)
+    batch.refresh_from_db()
+    assert importing.import_batch_reconcile(batch).status == "running"  # still within its time
+    later = timezone.now() + importing.STALE_IMPORT_AFTER + timedelta(minutes=1)
+    assert importing.import_batch_reconcile(batch, now=later).status == "failed"
+    run.refresh_from_db()
+    assert run.status == TaskRun.Status.FAILED
+    with pytest.raises(ValidationError, match="already run"):
+        importing.import_batch_commit(batch=batch, actor=coordinator)  # a late task writes nothing
