@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
 from io import BytesIO
 
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
-from django.utils import formats
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import letter
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import inch
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from mentorfold.core.dates import format_date
 
 from .models import HoursCertificate
 from .selectors import hours
@@ -34,6 +35,7 @@ def certificate_pdf(certificate: HoursCertificate) -> bytes:
     buffer = BytesIO()
     doc = SimpleDocTemplate(
         buffer,
+        pageCompression=0,
         pagesize=letter,
         title=_("Shadowing hours certificate"),
         leftMargin=0.8 * inch,
@@ -57,7 +59,7 @@ def certificate_pdf(certificate: HoursCertificate) -> bytes:
                 Paragraph(row["site"], styles["BodyText"]),
                 str(row["sessions"]),
                 hours(row["minutes"]),
-                Paragraph(f"{row['first']} – {row['last']}", styles["BodyText"]),
+                Paragraph(f"{format_date(row['first'])} – {format_date(row['last'])}", styles["BodyText"]),
             ]
         )
     table = Table(
@@ -79,9 +81,8 @@ def certificate_pdf(certificate: HoursCertificate) -> bytes:
     specialty_lines = ", ".join(f"{name}: {hours(m)} h" for name, m in totals.get("by_specialty", {}).items())
     story.append(Paragraph(_("By specialty: %(lines)s") % {"lines": specialty_lines}, styles["BodyText"]))
     story.append(Spacer(1, 14))
-    issued = formats.date_format(
-        certificate.issued_at.date() if certificate.issued_at else date.today(), "j F Y"
-    )
+    # The society's calendar day, as on /verify/ and the hours page (never the UTC day of ``issued_at``).
+    issued = format_date(certificate.issued_at or timezone.now())
     story.append(
         Paragraph(
             _("Issued on %(day)s. Only hours verified by the supervising physician are counted.")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, F, Prefetch, Q, Sum
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -235,6 +235,43 @@ def mentor_summary(*, mentor: MentorProfile, now: datetime | None = None) -> dic
     }
 
 
+def bookable_slots_q(*, learner: LearnerProfile, today: date) -> Q:
+    """Slots on days of the learner's accepted terms, with their own mentor unless the program allows any.
+
+    Two queries. Compliance and weekly limits are checked when booking; this only hides slots that could never
+    be booked (term not running that day, someone else's mentor).
+    """
+    enrollments = list(
+        Enrollment.objects.filter(
+            learner=learner, status=Enrollment.Status.ACCEPTED, term__ends_on__gte=today
+        ).values_list(
+            "term_id",
+            "term__program_id",
+            "term__starts_on",
+            "term__ends_on",
+            "term__program__allows_open_booking",
+        )
+    )
+    mentors: dict[int, list[int]] = defaultdict(list)
+    for term_id, mentor_id in Mentorship.objects.filter(
+        learner=learner,
+        term_id__in=[row[0] for row in enrollments],
+        status__in=[Mentorship.Status.ACTIVE, Mentorship.Status.PAUSED],
+    ).values_list("term_id", "mentor_id"):
+        mentors[term_id].append(mentor_id)
+    condition = Q(pk__in=[])
+    for term_id, program_id, starts_on, ends_on, open_booking in enrollments:
+        part = Q(
+            program_id=program_id,
+            starts_at__gte=_aware(starts_on),
+            starts_at__lt=_aware(ends_on + timedelta(days=1)),
+        )
+        if not open_booking:
+            part &= Q(mentor_id__in=mentors[term_id])
+        condition |= part
+    return condition
+
+
 def learner_overview(
     *, learner: LearnerProfile, now: datetime | None = None, open_limit: int = 30
 ) -> dict[str, Any]:
@@ -252,20 +289,16 @@ def learner_overview(
     )
     past = [b for b in mine if b not in upcoming]
     today = timezone.localdate(now)
-    program_ids = list(
-        Enrollment.objects.filter(
-            learner=learner, status=Enrollment.Status.ACCEPTED, term__ends_on__gte=today
-        )
-        .values_list("term__program_id", flat=True)
-        .distinct()
-    )
     booked_slot_ids = [b.slot_id for b in mine if b.status == Booking.Status.BOOKED]
     open_slots = list(
-        Slot.objects.filter(program_id__in=program_ids, status=Slot.Status.OPEN, starts_at__gt=now)
+        Slot.objects.filter(
+            bookable_slots_q(learner=learner, today=today), status=Slot.Status.OPEN, starts_at__gt=now
+        )
         .filter(visible_slot_mentor_q(learner=learner, on=today))
         .exclude(pk__in=booked_slot_ids)
         .select_related("mentor__user", "site", "program")
         .annotate(taken=Count("bookings", filter=Q(bookings__status__in=Booking.ACTIVE)))
+        .filter(Q(taken__lt=F("capacity")), Q(taken__lt=F("site__max_learners_at_once")))
         .order_by("starts_at")[:open_limit]
     )
     for slot in open_slots:
