@@ -15,24 +15,32 @@ from mentorfold.accounts.tests.factories import LearnerProfileFactory, MentorPro
 from mentorfold.matching import selectors as matching_selectors
 from mentorfold.matching.snapshot import term_candidates
 from mentorfold.matching.tests import factories as mf
+from mentorfold.programs.tests.factories import MentorTermOptInFactory
 from mentorfold.shadowing import selectors as shadowing_selectors
 from mentorfold.shadowing import services as shadowing_services
-from mentorfold.shadowing.tests.factories import EnrollmentFactory, ProgramFactory, SiteFactory, SlotFactory
+from mentorfold.shadowing.tests.factories import EnrollmentFactory, SiteFactory, SlotFactory, TermFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _publish(mentor: MentorProfile) -> list[Any]:
-    site = SiteFactory()
+    """Publish a slot as ``mentor`` in a program they joined (so only the onboarding rule can refuse it)."""
+    term = TermFactory()
+    MentorTermOptInFactory(term=term, mentor=mentor)
     start = timezone.now().replace(microsecond=0) + timedelta(days=3)
     return shadowing_services.slot_create(
         mentor=mentor,
-        site=site,
-        program=ProgramFactory(),
+        site=SiteFactory(),
+        program=term.program,
         starts_at=start,
         ends_at=start + timedelta(hours=3),
         actor=mentor.user,
     )
+
+
+def _open_term() -> Any:
+    """A running term whose learners may book any mentor's slots (not only their matched mentor's)."""
+    return TermFactory(program__allows_open_booking=True)
 
 
 def test_it_refuses_slots_from_an_onboarding_mentor_and_says_why() -> None:
@@ -55,7 +63,7 @@ def test_a_cleared_mentor_without_background_check_may_publish_slots() -> None:
 
 def test_defect_6_onboarding_mentor_slots_are_not_listed_to_learners() -> None:
     """Issue 11 defect #6: an onboarding mentor without a background check published slots learners saw."""
-    enrollment = EnrollmentFactory(learner=LearnerProfileFactory(age=20))
+    enrollment = EnrollmentFactory(learner=LearnerProfileFactory(age=20), term=_open_term())
     program = enrollment.term.program
     hidden = SlotFactory(mentor=MentorProfileFactory(onboarding=True), program=program)
     shown = SlotFactory(program=program)
@@ -66,7 +74,7 @@ def test_defect_6_onboarding_mentor_slots_are_not_listed_to_learners() -> None:
 
 
 def test_minors_only_see_slots_of_mentors_cleared_for_minors() -> None:
-    minor = EnrollmentFactory(learner=LearnerProfileFactory(age=16)).learner
+    minor = EnrollmentFactory(learner=LearnerProfileFactory(age=16), term=_open_term()).learner
     program = minor.enrollments.get().term.program
     adult = EnrollmentFactory(
         learner=LearnerProfileFactory(age=20), term=minor.enrollments.get().term
