@@ -21,6 +21,8 @@ from mentorfold.core.uploads import PDF, check_upload, sha256_of
 
 from . import letters as letter_render
 from .models import Application, Assignment, GrantAttachment, GrantCycle, LetterTemplate, Review
+from .money import money
+from .state import lock_cycle, lock_unfrozen_cycle
 from .state import refuse_if_frozen as _refuse_if_frozen
 
 
@@ -35,7 +37,7 @@ def word_count(text: str) -> int:
 def cycle_save(*, cycle: GrantCycle, actor: Any) -> GrantCycle:
     """Create or update a cycle (with default letters); refused once the decision is frozen."""
     if cycle.pk:
-        _refuse_if_frozen(GrantCycle.objects.get(pk=cycle.pk))
+        lock_unfrozen_cycle(cycle.pk)
     cycle.full_clean()
     created = cycle.pk is None
     cycle.save()
@@ -84,6 +86,7 @@ def application_start(
 ) -> Application:
     """Open a draft (or return the existing one) after the eligibility check."""
     now = now or timezone.now()
+    cycle = lock_cycle(cycle.pk)
     if not cycle.is_open(now):
         raise ValidationError(_("This grant cycle is not open for applications."))
     result = eligibility_check(cycle=cycle, applicant=applicant, answers=answers)
@@ -109,6 +112,25 @@ EDITABLE_FIELDS = (
 )
 
 
+def amount_problem(cycle: GrantCycle, amount: int | None) -> str | None:
+    """The amount must lie within the cycle's smallest and largest award."""
+    if amount is None or cycle.award_min <= amount <= cycle.award_max:
+        return None
+    return _("Amount requested: ask for %(lo)s to %(hi)s.") % {
+        "lo": money(cycle.award_min),
+        "hi": money(cycle.award_max),
+    }
+
+
+def _lock_application(pk: int) -> Application:
+    """Lock the cycle row, then the application row (always in this order), with the cycle re-read."""
+    cycle_id = Application.objects.values_list("cycle_id", flat=True).get(pk=pk)
+    cycle = lock_cycle(cycle_id)
+    application = Application.objects.select_for_update().select_related("applicant__user").get(pk=pk)
+    application.cycle = cycle
+    return application
+
+
 def _require_editable(application: Application, now: datetime) -> None:
     cycle = application.cycle
     _refuse_if_frozen(cycle)
@@ -124,15 +146,20 @@ def _require_editable(application: Application, now: datetime) -> None:
 def application_save(
     *, application: Application, data: dict[str, Any], now: datetime | None = None
 ) -> Application:
-    """Save a draft (also used by autosave). Word limits are checked on submit, so nothing typed is lost."""
+    """Save a draft (also used by autosave). Word limits are checked on submit, so nothing typed is lost;
+    the amount must lie within the cycle's limits."""
     now = now or timezone.now()
-    application = Application.objects.select_for_update().select_related("cycle").get(pk=application.pk)
+    application = _lock_application(application.pk)
     _require_editable(application, now)
-    for field in EDITABLE_FIELDS:
-        if field in data:
-            setattr(application, field, data[field])
+    changed = [field for field in EDITABLE_FIELDS if field in data]
+    for field in changed:
+        setattr(application, field, data[field])
+    if "amount_requested" in data:
+        problem = amount_problem(application.cycle, application.amount_requested)
+        if problem:
+            raise ValidationError({"amount_requested": problem})
     application.full_clean(exclude=["applicant", "cycle"])
-    application.save()
+    application.save(update_fields=[*changed, "updated_at"])
     return application
 
 
@@ -151,7 +178,7 @@ def attachment_add(
     application row is locked so two uploads at once cannot both pass the check.
     """
     now = now or timezone.now()
-    application = Application.objects.select_for_update().select_related("cycle").get(pk=application.pk)
+    application = _lock_application(application.pk)
     _require_editable(application, now)
     check_upload(upload, allowed=PDF, kinds="PDF")
     labels = application.cycle.required_attachments or []
@@ -187,7 +214,7 @@ def attachment_add(
 
 @transaction.atomic
 def attachment_remove(*, attachment: GrantAttachment, now: datetime | None = None) -> None:
-    _require_editable(attachment.application, now or timezone.now())
+    _require_editable(_lock_application(attachment.application_id), now or timezone.now())
     attachment.file.delete(save=False)
     attachment.delete()
 
@@ -216,6 +243,8 @@ def application_problems(application: Application) -> list[str]:
         )
     if not application.amount_requested:
         problems.append(_("Amount requested: enter the amount in dollars, for example 2500."))
+    elif amount_problem(cycle, application.amount_requested):
+        problems.append(amount_problem(cycle, application.amount_requested))
     if not application.budget_purpose.strip():
         problems.append(_("Budget: say what the money is for."))
     have = {a.label for a in application.attachments.all()}
@@ -229,11 +258,7 @@ def application_problems(application: Application) -> list[str]:
 def application_submit(*, application: Application, now: datetime | None = None) -> Application:
     """Submit before the deadline (server time); a confirmation e-mail follows."""
     now = now or timezone.now()
-    application = (
-        Application.objects.select_for_update()
-        .select_related("cycle", "applicant__user")
-        .get(pk=application.pk)
-    )
+    application = _lock_application(application.pk)
     _require_editable(application, now)
     problems = application_problems(application)
     if problems:
@@ -256,7 +281,7 @@ def application_submit(*, application: Application, now: datetime | None = None)
 @transaction.atomic
 def application_withdraw(*, application: Application, now: datetime | None = None) -> Application:
     """Withdraw (until the decision is frozen); open assignments and draft reviews go with it."""
-    application = Application.objects.select_for_update().select_related("cycle").get(pk=application.pk)
+    application = _lock_application(application.pk)
     _refuse_if_frozen(application.cycle)
     if application.status == Application.Status.WITHDRAWN:
         return application

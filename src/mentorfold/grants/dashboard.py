@@ -30,7 +30,12 @@ def panels(request: HttpRequest) -> list[Panel]:
                 )
             )
     if user.has_role(Role.REVIEWER):
-        assignments = list(selectors.reviewer_assignments(user)[:200])
+        # Only cycles still in review count, as on the reviewer's list: a frozen cycle has nothing open.
+        assignments = list(
+            selectors.reviewer_assignments(user).exclude(
+                application__cycle__status=GrantCycle.Status.DECIDED
+            )[:200]
+        )
         out.append(
             Panel(
                 "grants/panel_reviewer.html",

@@ -11,15 +11,16 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from mentorfold.core.audit import audit
 from mentorfold.core.mail import send_templated_mail
 from mentorfold.engine import decision as decision_engine
 
 from . import letters as letter_render
-from .models import Application, DecisionRecord, GrantCycle, Letter, LetterTemplate, Review
+from .models import Application, DecisionRecord, GrantCycle, Letter, LetterMail, LetterTemplate, Review
 from .money import money
-from .state import refuse_if_frozen as _refuse_if_frozen
+from .state import lock_cycle, lock_unfrozen_cycle, refuse_if_frozen
 
 NEED_WEIGHT = {1: 0.6, 2: 0.8, 3: 1.0}
 
@@ -82,12 +83,15 @@ def _inputs_digest(inputs: dict[str, Any]) -> str:
     return decision_engine.digest({k: v for k, v in inputs.items() if k != "seed"})
 
 
-@transaction.atomic
 def decision_prepare(
     *, cycle: GrantCycle, actor: Any, seed: int | None = None, with_budget: bool = True
 ) -> DecisionRecord:
-    """Calibrate (and with ``with_budget`` run the lottery and the budget) into a fresh draft record."""
-    _refuse_if_frozen(cycle)
+    """Calibrate (and with ``with_budget`` run the lottery and the budget) into a fresh draft record.
+
+    The engine runs outside any transaction; the draft is stored in a short one under the cycle lock, after
+    checking that no review or application changed meanwhile.
+    """
+    refuse_if_frozen(cycle)
     if seed is None:
         seed = int.from_bytes(
             hashlib.sha256(f"{cycle.pk}-{timezone.now().isoformat()}".encode()).digest()[:4], "big"
@@ -99,38 +103,126 @@ def decision_prepare(
         outputs = decision_engine.compute(inputs, with_budget=with_budget)
     except ValueError as exc:
         raise ValidationError(str(exc)) from exc
-    DecisionRecord.objects.filter(cycle=cycle, status=DecisionRecord.Status.DRAFT).delete()
-    record = DecisionRecord.objects.create(
-        cycle=cycle,
-        seed=seed,
-        engine_version=decision_engine.engine_version(),
-        inputs=inputs,
-        inputs_sha256=_inputs_digest(inputs),
-        outputs=outputs,
-        outputs_sha256=decision_engine.digest(outputs),
-        created_by=actor,
-    )
-    audit(
-        actor=actor,
-        action="grants.decision_budget" if with_budget else "grants.decision_calibrated",
-        target=cycle,
-        data={"seed": seed, "total": outputs.get("total")},
-    )
+    with transaction.atomic():
+        cycle = lock_unfrozen_cycle(cycle.pk)
+        if _inputs_digest(decision_inputs(cycle=cycle, seed=seed)) != _inputs_digest(inputs):
+            raise ValidationError(
+                _("Reviews or applications changed while calculating. Please run it again.")
+            )
+        DecisionRecord.objects.filter(cycle=cycle, status=DecisionRecord.Status.DRAFT).delete()
+        record = DecisionRecord.objects.create(
+            cycle=cycle,
+            seed=seed,
+            engine_version=decision_engine.engine_version(),
+            inputs=inputs,
+            inputs_sha256=_inputs_digest(inputs),
+            outputs=outputs,
+            outputs_sha256=decision_engine.digest(outputs),
+            created_by=actor,
+        )
+        audit(
+            actor=actor,
+            action="grants.decision_budget" if with_budget else "grants.decision_calibrated",
+            target=cycle,
+            data={"seed": seed, "total": outputs.get("total")},
+        )
     return record
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """How many of the wanted reviews are in, and how much of the budget a decision leaves unspent."""
+
+    applications: int
+    required: int
+    reviews_in: int
+    reviews_wanted: int
+    short: int
+    unreviewed: int
+    budget: int
+    awarded: int | None
+
+    @property
+    def missing(self) -> int:
+        return self.reviews_wanted - self.reviews_in
+
+    @property
+    def unspent(self) -> int | None:
+        return None if self.awarded is None else self.budget - self.awarded
+
+    @property
+    def is_complete(self) -> bool:
+        return self.short == 0
+
+    def summary(self) -> str:
+        text = _("%(in)s of %(wanted)s reviews in.") % {"in": self.reviews_in, "wanted": self.reviews_wanted}
+        if self.short:
+            text += " " + ngettext(
+                "%(n)s application has fewer than %(k)s submitted reviews.",
+                "%(n)s applications have fewer than %(k)s submitted reviews.",
+                self.short,
+            ) % {"n": self.short, "k": self.required}
+        if self.unspent:
+            text += " " + _("%(money)s of the budget would stay unspent.") % {"money": money(self.unspent)}
+        return text
+
+
+def decision_coverage(*, record: DecisionRecord, required: int, budget: int) -> Coverage:
+    """Review coverage of the record's inputs (the same data the decision used)."""
+    n = len(record.inputs["applications"])
+    counts = [0] * n
+    for i in record.inputs["reviews"]["application"]:
+        counts[i] += 1
+    return Coverage(
+        applications=n,
+        required=required,
+        reviews_in=sum(min(c, required) for c in counts),
+        reviews_wanted=n * required,
+        short=sum(1 for c in counts if c < required),
+        unreviewed=sum(1 for c in counts if c == 0),
+        budget=budget,
+        awarded=record.outputs.get("total"),
+    )
+
+
 @transaction.atomic
-def decision_freeze(*, record: DecisionRecord, actor: Any) -> DecisionRecord:
-    """The committee's final decision: inputs, parameters, seed and engine version become read-only."""
-    record = DecisionRecord.objects.select_for_update().select_related("cycle").get(pk=record.pk)
-    cycle = record.cycle
-    _refuse_if_frozen(cycle)
+def decision_freeze(*, record: DecisionRecord, actor: Any, override_reason: str = "") -> DecisionRecord:
+    """The committee's final decision: inputs, parameters, seed and engine version become read-only.
+
+    Locks the cycle row (every grant write takes the same lock, so nothing lands after the freeze) and
+    refuses while an application has fewer reviews than the cycle asks, unless the coordinator writes a
+    reason, which is audited.
+    """
+    cycle = lock_unfrozen_cycle(record.cycle_id)
+    record = DecisionRecord.objects.select_for_update().get(pk=record.pk)
+    record.cycle = cycle
+    if record.status != DecisionRecord.Status.DRAFT:
+        raise ValidationError(_("This decision record is no longer a draft. Reload the page."))
     if not record.has_budget:
         raise ValidationError(_("Run the budget before freezing the decision."))
+    if record.outputs.get("solver_status") != "optimal":
+        raise ValidationError(
+            _(
+                "The budget solver stopped at its time limit, so this result is not proven best and could differ "
+                "on another computer. Run the budget again before freezing."
+            )
+        )
     live = decision_inputs(cycle=cycle, seed=record.seed)
     if _inputs_digest(live) != record.inputs_sha256:
         raise ValidationError(
             _("Reviews or applications changed since this draft. Run the budget again, then freeze.")
+        )
+    coverage = decision_coverage(
+        record=record, required=cycle.reviewers_per_application, budget=cycle.total_budget
+    )
+    override_reason = override_reason.strip()
+    if not coverage.is_complete and not override_reason:
+        raise ValidationError(
+            coverage.summary()
+            + " "
+            + _(
+                "Wait for the missing reviews, or write a reason to freeze anyway (it is kept in the audit log)."
+            )
         )
     record.status = DecisionRecord.Status.FROZEN
     record.frozen_at = timezone.now()
@@ -150,7 +242,18 @@ def decision_freeze(*, record: DecisionRecord, actor: Any) -> DecisionRecord:
         actor=actor,
         action="grants.decision_frozen",
         target=cycle,
-        data={"seed": record.seed, "outputs_sha256": record.outputs_sha256, "engine": record.engine_version},
+        data={
+            "seed": record.seed,
+            "outputs_sha256": record.outputs_sha256,
+            "engine": record.engine_version,
+            "reviews_in": coverage.reviews_in,
+            "reviews_wanted": coverage.reviews_wanted,
+            "missing_reviews": coverage.missing,
+            "applications_short": coverage.short,
+            "unspent": coverage.unspent,
+            "override": bool(override_reason) and not coverage.is_complete,
+        },
+        reason=override_reason,
     )
     return record
 
@@ -212,34 +315,91 @@ def letter_values(application: Application, record: DecisionRecord | None) -> di
     }
 
 
-@transaction.atomic
 def letters_send(*, cycle: GrantCycle, actor: Any) -> int:
-    """Award and decline letters to every submitted applicant not yet written to (e-mail; PDF on request)."""
+    """Queue the award and decline letters: a background task writes and mails them (see letters_deliver).
+
+    Returns how many letters are still to go. Applications the decision could not review get no letter.
+    """
+    from mentorfold.core.tracking import task_run_start
+
+    from . import tasks
+
+    with transaction.atomic():
+        cycle = lock_cycle(cycle.pk)
+        if not cycle.is_frozen:
+            raise ValidationError(_("Freeze the decision before sending letters."))
+        pending = len(_letter_targets(cycle))
+        if pending:
+            task_run_start(
+                task=tasks.send_letters,
+                kind="grants.letters",
+                label=_("Letters for %(cycle)s") % {"cycle": cycle.name},
+                user=actor,
+                cycle_id=cycle.pk,
+            )
+        audit(actor=actor, action="grants.letters_queued", target=cycle, data={"letters": pending})
+    return pending
+
+
+def _letter_targets(cycle: GrantCycle) -> list[int]:
+    """Submitted applications the frozen decision reviewed and that have no sent letter yet."""
+    record = DecisionRecord.objects.get(cycle=cycle, status=DecisionRecord.Status.FROZEN)
+    reviewed = {
+        app_id
+        for app_id, status in zip(record.inputs["applications"], record.outputs["status"], strict=True)
+        if status != "not_reviewed"
+    }
+    done = set(LetterMail.objects.filter(application__cycle=cycle).values_list("application_id", flat=True))
+    return [
+        pk
+        for pk in Application.objects.filter(cycle=cycle, status=Application.Status.SUBMITTED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        if pk in reviewed and pk not in done
+    ]
+
+
+def letters_deliver(*, cycle_id: int, progress: Any = None) -> int:
+    """Write and mail each pending letter in its own short transaction; the sent-log makes it idempotent.
+
+    A retried or doubled task skips every application already in ``LetterMail`` (unique per application
+    and kind), and each e-mail leaves only when its log row commits.
+    """
+    cycle = GrantCycle.objects.get(pk=cycle_id)
     if not cycle.is_frozen:
         raise ValidationError(_("Freeze the decision before sending letters."))
     record = DecisionRecord.objects.get(cycle=cycle, status=DecisionRecord.Status.FROZEN)
     templates = {t.kind: t for t in LetterTemplate.objects.filter(cycle=cycle)}
+    targets = _letter_targets(cycle)
     sent = 0
-    pending = (
-        Application.objects.filter(cycle=cycle, status=Application.Status.SUBMITTED, letter__isnull=True)
-        .select_related("applicant__user", "cycle")
-        .order_by("pk")
-    )
-    for application in pending:
-        kind = (
-            LetterTemplate.Kind.AWARD if (application.award_amount or 0) > 0 else LetterTemplate.Kind.DECLINE
-        )
-        template = templates[kind]
-        values = letter_values(application, record)
-        subject = letter_render.render_text(template.subject, values)
-        body = letter_render.render_text(template.body, values)
-        Letter.objects.create(application=application, kind=kind, subject=subject, body=body)
-        email = application.applicant.user.email
-        transaction.on_commit(
-            lambda email=email, subject=subject, body=body: send_templated_mail(
-                to=[email], subject=subject, template="grants/email/letter.txt", context={"body": body}
+    for n, pk in enumerate(targets):
+        with transaction.atomic():
+            lock_cycle(cycle.pk)
+            application = Application.objects.select_related("applicant__user", "cycle").get(pk=pk)
+            kind = (
+                LetterTemplate.Kind.AWARD
+                if (application.award_amount or 0) > 0
+                else LetterTemplate.Kind.DECLINE
             )
-        )
-        sent += 1
-    audit(actor=actor, action="grants.letters_sent", target=cycle, data={"letters": sent})
+            if LetterMail.objects.filter(application=application).exists():
+                continue
+            values = letter_values(application, record)
+            letter, _created = Letter.objects.get_or_create(
+                application=application,
+                defaults={
+                    "kind": kind,
+                    "subject": letter_render.render_text(templates[kind].subject, values),
+                    "body": letter_render.render_text(templates[kind].body, values),
+                },
+            )
+            LetterMail.objects.create(application=application, kind=letter.kind, letter=letter)
+            email = application.applicant.user.email
+            transaction.on_commit(
+                lambda email=email, subject=letter.subject, body=letter.body: send_templated_mail(
+                    to=[email], subject=subject, template="grants/email/letter.txt", context={"body": body}
+                )
+            )
+            sent += 1
+        if progress is not None and n % 100 == 0:
+            progress(int(100 * n / max(len(targets), 1)), _("letters written: %(n)s") % {"n": n})
     return sent

@@ -12,7 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from mentorfold.accounts.models import User
 
+from .applications import amount_problem
 from .models import Application, GrantCycle, LetterTemplate, ReviewerDeclaration
+from .money import money
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 COMMENT_MAX = 2000
@@ -128,13 +130,21 @@ class ApplicationForm(forms.ModelForm):
         self.fields["community_involvement"].help_text = _("Up to %(n)s words.") % {
             "n": cycle.community_word_limit
         }
-        self.fields["amount_requested"].help_text = _("Between $%(lo)s and $%(hi)s.") % {
-            "lo": f"{cycle.award_min:,}",
-            "hi": f"{cycle.award_max:,}",
+        self.fields["amount_requested"].help_text = _("Between %(lo)s and %(hi)s.") % {
+            "lo": money(cycle.award_min),
+            "hi": money(cycle.award_max),
         }
         self.fields["mailing_address"].help_text = _(
             "Used only to check for conflicts of interest with reviewers."
         )
+        self.fields["amount_requested"].widget.attrs.update(min=cycle.award_min, max=cycle.award_max)
+
+    def clean_amount_requested(self) -> int | None:
+        amount = self.cleaned_data.get("amount_requested")
+        problem = amount_problem(self.instance.cycle, amount)
+        if problem:
+            raise ValidationError(problem)
+        return amount
 
 
 class AttachmentForm(forms.Form):
@@ -150,9 +160,12 @@ class AttachmentForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
-    def __init__(self, *args: Any, cycle: GrantCycle, **kwargs: Any) -> None:
+    """Rubric scores and comments; ``submitting`` makes every score required (a draft may be partial)."""
+
+    def __init__(self, *args: Any, cycle: GrantCycle, submitting: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rubric = cycle.rubric
+        self.submitting = submitting
         for c in cycle.rubric:
             choices = [(str(k), f"{k} — {c['anchors'][str(k)]}") for k in range(1, 6)]
             self.fields[f"score_{c['key']}"] = forms.ChoiceField(
@@ -167,6 +180,25 @@ class ReviewForm(forms.Form):
                 required=False,
                 max_length=COMMENT_MAX,
             )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.submitting:
+            missing = [
+                c
+                for c in self.rubric
+                if not data.get(f"score_{c['key']}") and f"score_{c['key']}" not in self.errors
+            ]
+            for c in missing:
+                self.add_error(
+                    f"score_{c['key']}", _("%(name)s: choose a score from 1 to 5.") % {"name": c["name"]}
+                )
+            if missing:
+                raise ValidationError(
+                    _("Score every part before you submit. Missing: %(names)s. Or save a draft.")
+                    % {"names": ", ".join(c["name"] for c in missing)}
+                )
+        return data
 
     def criteria(self) -> list[tuple[Any, Any]]:
         return [(self[f"score_{c['key']}"], self[f"comment_{c['key']}"]) for c in self.rubric]
@@ -216,6 +248,14 @@ class DecisionForm(forms.Form):
         min_value=0,
         max_value=2**53,
         help_text=_("Leave empty for a fresh random seed. It is published with the decision."),
+    )
+    override_reason = PlainTextField(
+        label=_("Reason to freeze with reviews missing"),
+        required=False,
+        max_length=300,
+        help_text=_(
+            "Only if some applications have fewer reviews than the cycle asks. It is kept in the audit log."
+        ),
     )
 
 

@@ -556,3 +556,24 @@ class Letter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} letter for {self.application}"
+
+
+class LetterMail(models.Model):
+    """Sent-log: the letter e-mail for one application went out (or is going out as this row commits).
+
+    Unique per application and kind, so a retried or doubled letters task never mails anyone twice.
+    """
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="letter_mails")
+    kind = models.CharField(max_length=10, choices=LetterTemplate.Kind.choices)
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="mails")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["application", "kind"], name="grant_letter_mail_unique"),
+            models.UniqueConstraint(fields=["application"], name="grant_letter_mail_one_per_application"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} mailed for {self.application}"

@@ -33,7 +33,7 @@ from .models import (
     Review,
     ReviewerDeclaration,
 )
-from .state import refuse_if_frozen as _refuse_if_frozen
+from .state import lock_unfrozen_cycle
 
 EXPLAIN_TOP = 3
 COMMENT_MAX = 2000
@@ -54,10 +54,18 @@ def is_reviewer(user: Any) -> bool:
 # --------------------------------------------------------------------------- conflicts
 
 
-@transaction.atomic
 def conflicts_detect(*, cycle: GrantCycle, actor: Any = None) -> dict[str, int]:
-    """Store every detected conflict (kept even if the data changes later; dismissed ones stay dismissed)."""
+    """Store every detected conflict (kept even if the data changes later; dismissed ones stay dismissed).
+
+    Detection reads outside any transaction; the write is one short transaction under the cycle lock.
+    """
     found = conflict_detection.detect(cycle)
+    with transaction.atomic():
+        return _conflicts_store(cycle=cycle, found=found, actor=actor)
+
+
+def _conflicts_store(*, cycle: GrantCycle, found: list[Any], actor: Any) -> dict[str, int]:
+    cycle = lock_unfrozen_cycle(cycle.pk)
     known = set(Conflict.objects.filter(cycle=cycle).values_list("reviewer_id", "application_id", "source"))
     created = now_value()
     insert_rows(
@@ -103,7 +111,7 @@ def conflict_add(
     *, cycle: GrantCycle, reviewer: Any, application: Application, reason: str, actor: Any
 ) -> Conflict:
     """A coordinator records a conflict; any assignment of that pair ends."""
-    _refuse_if_frozen(cycle)
+    cycle = lock_unfrozen_cycle(cycle.pk)
     if not reason.strip():
         raise ValidationError({"reason": _("Reason: say why this is a conflict.")})
     if application.cycle_id != cycle.pk:
@@ -127,7 +135,10 @@ def conflict_add(
 @transaction.atomic
 def conflict_set_status(*, conflict: Conflict, status: str, reason: str, actor: Any) -> Conflict:
     """Confirm or dismiss a conflict, with a reason that goes to the audit log."""
-    _refuse_if_frozen(conflict.cycle)
+    lock_unfrozen_cycle(conflict.cycle_id)
+    conflict = (
+        Conflict.objects.select_for_update().select_related("application", "reviewer").get(pk=conflict.pk)
+    )
     if status not in Conflict.Status.values:
         raise ValidationError({"status": _("Status: choose confirm or dismiss.")})
     if not reason.strip():
@@ -158,14 +169,14 @@ def declaration_save(
     *, cycle: GrantCycle, reviewer: Any, known_people: str, mailing_address: str
 ) -> ReviewerDeclaration:
     """A reviewer lists people they know; matching applications become conflicts straight away."""
-    _refuse_if_frozen(cycle)
+    cycle = lock_unfrozen_cycle(cycle.pk)
     declaration, _created = ReviewerDeclaration.objects.update_or_create(
         cycle=cycle,
         reviewer=reviewer,
         defaults={"known_people": known_people[:4000], "mailing_address": mailing_address[:300]},
     )
     declaration.full_clean()
-    conflicts_detect(cycle=cycle)
+    _conflicts_store(cycle=cycle, found=conflict_detection.detect(cycle), actor=None)
     return declaration
 
 
@@ -183,7 +194,7 @@ def assignment_run(*, cycle: GrantCycle, actor: Any = None, explain: bool = True
     Pairs that already have a review stay as they are; everything else is re-solved. The run stores the
     engine's optimality certificate and, per application, the best reviewers it did not get and why.
     """
-    _refuse_if_frozen(cycle)
+    cycle = lock_unfrozen_cycle(cycle.pk)
     started = time.perf_counter()
     conflicts_detect(cycle=cycle)
     apps = list(
@@ -318,9 +329,17 @@ def assignment_run(*, cycle: GrantCycle, actor: Any = None, explain: bool = True
 
 @transaction.atomic
 def assignment_swap(*, assignment: Assignment, new_reviewer: Any, reason: str, actor: Any) -> Assignment:
-    """Replace one reviewer by another after re-checking conflicts, duplicates and load."""
-    cycle = assignment.cycle
-    _refuse_if_frozen(cycle)
+    """Replace one reviewer by another after re-checking conflicts, duplicates and load (under the cycle lock)."""
+    cycle = lock_unfrozen_cycle(assignment.cycle_id)
+    current = (
+        Assignment.objects.select_for_update()
+        .select_related("application", "reviewer")
+        .filter(pk=assignment.pk)
+        .first()
+    )
+    if current is None:
+        raise ValidationError(_("This assignment changed meanwhile. Reload the page and try again."))
+    assignment = current
     if not reason.strip():
         raise ValidationError({"reason": _("Reason: say why you swap this reviewer.")})
     profile = ReviewerProfile.objects.filter(user=new_reviewer).first()
@@ -359,7 +378,8 @@ def assignment_swap(*, assignment: Assignment, new_reviewer: Any, reason: str, a
 
 @transaction.atomic
 def reminders_send(*, cycle: GrantCycle, actor: Any) -> int:
-    """A gentle e-mail to each reviewer with reviews still to submit (at most one a day)."""
+    """A gentle e-mail to each reviewer with reviews still to submit (at most one a day), sent on commit."""
+    cycle = lock_unfrozen_cycle(cycle.pk)
     now = timezone.now()
     submitted = set(
         Review.objects.filter(cycle=cycle, status=Review.Status.SUBMITTED).values_list(
@@ -379,11 +399,13 @@ def reminders_send(*, cycle: GrantCycle, actor: Any) -> int:
     from mentorfold.accounts.models import User
 
     for user in User.objects.filter(pk__in=[r for r in pending if r not in reminded_recently]):
-        send_templated_mail(
-            to=[user.email],
-            subject=_("A friendly reminder: grant reviews"),
-            template="grants/email/reminder.txt",
-            context={"name": user.get_short_name(), "count": pending[user.pk], "cycle": cycle},
+        transaction.on_commit(
+            lambda user=user, count=pending[user.pk]: send_templated_mail(
+                to=[user.email],
+                subject=_("A friendly reminder: grant reviews"),
+                template="grants/email/reminder.txt",
+                context={"name": user.get_short_name(), "count": count, "cycle": cycle},
+            )
         )
         sent += 1
     Assignment.objects.filter(cycle=cycle, reviewer_id__in=list(pending)).exclude(
@@ -415,10 +437,15 @@ def rubric_total(rubric: list[dict[str, Any]], scores: dict[str, int]) -> float:
 def review_save(
     *, application: Application, reviewer: Any, scores: dict[str, Any], comments: dict[str, str], submit: bool
 ) -> Review:
-    """Save or submit rubric scores. Submitted reviews are final; nothing changes after the decision."""
-    cycle = application.cycle
-    _refuse_if_frozen(cycle)
+    """Save or submit rubric scores. Submitted reviews are final; nothing changes after the decision.
+
+    The cycle row is locked first: a review either lands before a decision freeze (which then sees it) or
+    is refused after it.
+    """
+    cycle = lock_unfrozen_cycle(application.cycle_id)
     _require_assigned(application, reviewer)
+    if not Application.objects.filter(pk=application.pk, status=Application.Status.SUBMITTED).exists():
+        raise ValidationError(_("This application was withdrawn: there is nothing to review."))
     review, _created = Review.objects.select_for_update().get_or_create(
         application=application, reviewer=reviewer, defaults={"cycle": cycle}
     )
@@ -461,14 +488,14 @@ def review_save(
     if submit:
         review.status = Review.Status.SUBMITTED
         review.submitted_at = timezone.now()
-    review.save()
+    review.save(update_fields=["scores", "comments", "total", "status", "submitted_at", "updated_at"])
     return review
 
 
 @transaction.atomic
 def review_conflict_discovered(*, application: Application, reviewer: Any, reason: str) -> Conflict:
     """The reviewer recognises the applicant: the assignment and any review of theirs are removed."""
-    _refuse_if_frozen(application.cycle)
+    lock_unfrozen_cycle(application.cycle_id)
     _require_assigned(application, reviewer)
     conflict, _created = Conflict.objects.update_or_create(
         reviewer=reviewer,

@@ -27,3 +27,17 @@ def run_assignment(run: TaskRun, *, cycle_id: int) -> dict[str, Any]:
         "gap": result.gap,
         "url": reverse("grants:assignment", args=[cycle.pk]),
     }
+
+
+@task()
+@tracked
+def send_letters(run: TaskRun, *, cycle_id: int) -> dict[str, Any]:
+    """Write and mail the award and decline letters; safe to retry (the sent-log skips what went out)."""
+    from . import decision
+
+    sent = decision.letters_deliver(cycle_id=cycle_id, progress=run.report)
+    return {
+        "message": f"{sent} letters sent.",
+        "letters": sent,
+        "url": reverse("grants:letters", args=[cycle_id]),
+    }

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mentorfold.accounts.models import LearnerProfile, User
@@ -94,8 +95,19 @@ def _tz_name() -> str:
 def home(request: HttpRequest) -> HttpResponse:
     """Applicant's page: open cycles and their own applications."""
     learner = getattr(request.user, "learner_profile", None)
+    cycles = list(selectors.open_cycles())
+    # Each open cycle with the visitor's standing: an apply link only for someone who may apply, and the
+    # reasons in words for a learner who may not (a minor, an undergraduate) or for staff.
+    offers = [
+        {
+            "cycle": cycle,
+            "check": applications.eligibility_check(cycle=cycle, applicant=learner) if learner else None,
+        }
+        for cycle in cycles
+    ]
     context: dict[str, Any] = {
-        "cycles": selectors.open_cycles(),
+        "cycles": cycles,
+        "offers": offers,
         "applications": selectors.applications_of(learner) if learner else [],
         "learner": learner,
         "tz": _tz_name(),
@@ -163,7 +175,8 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "application": application,
             "form": form,
-            "attachment_form": AttachmentForm(cycle=application.cycle),
+            # Inside the application form: its required file must not block "Save draft" in the browser.
+            "attachment_form": AttachmentForm(cycle=application.cycle, use_required_attribute=False),
             "problems": applications.application_problems(application),
             "tz": _tz_name(),
         },
@@ -195,6 +208,19 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
     application = selectors.application_for_owner(learner, pk)
     if application is None:
         raise Http404
+    # The upload button sits in the application form, so the text typed just before it comes along: save
+    # what is valid first (as autosave does), so nothing typed is lost.
+    draft_form = ApplicationForm(request.POST, instance=application)
+    if any(name in request.POST for name in draft_form.fields):
+        draft_form.is_valid()
+        data = {k: v for k, v in draft_form.cleaned_data.items() if k not in draft_form.errors}
+        try:
+            applications.application_save(application=application, data=data)
+        except ValidationError as exc:
+            _errors(request, exc)
+        for errors in draft_form.errors.values():
+            for error in errors:
+                messages.error(request, error)
     form = AttachmentForm(request.POST, request.FILES, cycle=application.cycle)
     if form.is_valid():
         try:
@@ -317,14 +343,19 @@ def review_list(request: HttpRequest) -> HttpResponse:
     if not reviews.is_reviewer(request.user):
         raise PermissionDenied
     assignments = list(selectors.reviewer_assignments(request.user))
-    done = sum(1 for a in assignments if a.submitted)
+    open_ones = [a for a in assignments if not a.application.cycle.is_frozen]
     cycles = GrantCycle.objects.exclude(status=GrantCycle.Status.DRAFT).exclude(
         status=GrantCycle.Status.DECIDED
     )
     return render(
         request,
         "grants/review_list.html",
-        {"assignments": assignments, "done": done, "cycles": cycles},
+        {
+            "assignments": assignments,
+            "open_total": len(open_ones),
+            "done": sum(1 for a in open_ones if a.submitted),
+            "cycles": cycles,
+        },
     )
 
 
@@ -343,8 +374,11 @@ def review_application(request: HttpRequest, pk: int) -> HttpResponse:
     if review:
         initial.update({f"score_{k}": str(v) for k, v in review.scores.items()})
         initial.update({f"comment_{k}": v for k, v in review.comments.items()})
-    form = ReviewForm(request.POST or None, cycle=cycle, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    closed = cycle.is_frozen
+    form = ReviewForm(request.POST or None, cycle=cycle, initial=initial, submitting="submit" in request.POST)
+    if request.method == "POST" and closed:
+        messages.error(request, _("Reviews for this cycle are closed: the decision is frozen."))
+    elif request.method == "POST" and form.is_valid():
         try:
             reviews.review_save(
                 application=application,
@@ -371,6 +405,7 @@ def review_application(request: HttpRequest, pk: int) -> HttpResponse:
             "cycle": cycle,
             "form": form,
             "review": review,
+            "closed": closed,
             "blind": cycle.blind_review,
             "attachments": [] if cycle.blind_review else application.attachments.all(),
         },
@@ -543,8 +578,16 @@ def assignment_swap(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def reminders(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = _cycle_for_coordinator(request, pk)
-    sent = reviews.reminders_send(cycle=cycle, actor=request.user)
-    messages.success(request, _("Reminders sent to %(n)s reviewers.") % {"n": sent})
+    try:
+        sent = reviews.reminders_send(cycle=cycle, actor=request.user)
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(
+            request,
+            ngettext("Reminder sent to %(n)s reviewer.", "Reminders sent to %(n)s reviewers.", sent)
+            % {"n": sent},
+        )
     return redirect("grants:cycle", cycle.pk)
 
 
@@ -554,8 +597,17 @@ def conflicts(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = _cycle_for_coordinator(request, pk)
     form = ConflictAddForm(request.POST or None)
     if request.method == "POST" and "detect" in request.POST:
-        result = reviews.conflicts_detect(cycle=cycle, actor=request.user)
-        messages.success(request, _("%(n)s conflicts found in the data.") % {"n": result["found"]})
+        try:
+            result = reviews.conflicts_detect(cycle=cycle, actor=request.user)
+        except ValidationError as exc:
+            _errors(request, exc)
+        else:
+            n = result["found"]
+            messages.success(
+                request,
+                ngettext("%(n)s conflict found in the data.", "%(n)s conflicts found in the data.", n)
+                % {"n": n},
+            )
         return redirect("grants:conflicts", cycle.pk)
     if request.method == "POST" and form.is_valid():
         application = cycle.applications.filter(
@@ -667,7 +719,9 @@ def decision(request: HttpRequest, pk: int) -> HttpResponse:
                 ).first()
                 if record is None:
                     raise ValidationError(_("Run the budget before freezing the decision."))
-                decisions.decision_freeze(record=record, actor=request.user)
+                decisions.decision_freeze(
+                    record=record, actor=request.user, override_reason=form.cleaned_data["override_reason"]
+                )
                 messages.success(request, _("The decision is frozen."))
         except ValidationError as exc:
             _errors(request, exc)
@@ -684,12 +738,20 @@ def decision(request: HttpRequest, pk: int) -> HttpResponse:
             }
             for j, uid in enumerate(record.inputs["reviewers"])
         ]
+    coverage = (
+        decisions.decision_coverage(
+            record=record, required=cycle.reviewers_per_application, budget=cycle.total_budget
+        )
+        if record is not None
+        else None
+    )
     return render(
         request,
         "grants/decision.html",
         {
             "cycle": cycle,
             "record": record,
+            "coverage": coverage,
             "rows": _decision_rows(record),
             "reviewer_rows": reviewer_rows,
             "form": form,
@@ -731,11 +793,21 @@ def letters(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if "send" in request.POST:
             try:
-                sent = decisions.letters_send(cycle=cycle, actor=request.user)
+                queued = decisions.letters_send(cycle=cycle, actor=request.user)
             except ValidationError as exc:
                 _errors(request, exc)
             else:
-                messages.success(request, _("%(n)s letters sent.") % {"n": sent})
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(n)s letter is being sent in the background.",
+                        "%(n)s letters are being sent in the background.",
+                        queued,
+                    )
+                    % {"n": queued}
+                    if queued
+                    else _("Every letter has already been sent."),
+                )
             return redirect("grants:letters", cycle.pk)
         kind = request.POST.get("kind")
         form = forms_by_kind.get(kind)
@@ -759,7 +831,7 @@ def letters(request: HttpRequest, pk: int) -> HttpResponse:
             "cycle": cycle,
             "forms": [(LetterTemplate.Kind(k).label, k, f) for k, f in forms_by_kind.items()],
             "placeholders": LetterTemplate.PLACEHOLDERS,
-            "sent": cycle.applications.filter(letter__isnull=False).count(),
+            "sent": cycle.applications.filter(letter_mails__isnull=False).count(),
         },
     )
 

@@ -504,13 +504,18 @@ def test_letter_templates_refuse_template_tags(cycle: Any, coordinator: Any) -> 
 
 
 def test_reminders_go_only_to_reviewers_with_pending_reviews(
-    assigned: Any, coordinator: Any, mailoutbox: Any, other_mentor: Any
+    assigned: Any,
+    coordinator: Any,
+    mailoutbox: Any,
+    other_mentor: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     done = ReviewerProfileFactory()
     app2 = ApplicationFactory(cycle=assigned.cycle)
     AssignmentFactory(application=app2, reviewer=done.user)
     ReviewFactory(application=app2, reviewer=done.user)
-    assert reviews.reminders_send(cycle=assigned.cycle, actor=coordinator) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reviews.reminders_send(cycle=assigned.cycle, actor=coordinator) == 1
     assert mailoutbox[0].to == [assigned.reviewer.email]
     # Gentle: not again the same day.
     assert reviews.reminders_send(cycle=assigned.cycle, actor=coordinator) == 0

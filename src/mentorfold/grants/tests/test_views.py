@@ -544,9 +544,12 @@ def test_coordinator_adds_and_dismisses_conflicts(
     assert response.status_code == 302
 
 
-def test_coordinator_sends_reminders(client: Any, assigned: Any, coordinator: Any, mailoutbox: Any) -> None:
+def test_coordinator_sends_reminders(
+    client: Any, assigned: Any, coordinator: Any, mailoutbox: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     login(client, coordinator)
-    client.post(reverse("grants:reminders", args=[assigned.cycle_id]))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("grants:reminders", args=[assigned.cycle_id]))
     assert len(mailoutbox) == 1
 
 
@@ -627,7 +630,7 @@ def test_letters_are_edited_sent_and_downloaded_as_pdf(
     response = client.get(reverse("grants:letter_pdf", args=[awarded.pk]))
     assert response.content.startswith(b"%PDF")
     detail = client.get(reverse("grants:application_detail", args=[awarded.pk])).content.decode()
-    assert f"You are awarded ${awarded.award_amount}" in detail
+    assert f"You are awarded ${awarded.award_amount:,}" in detail
     login(client, other_learner)
     assert client.get(reverse("grants:letter_pdf", args=[awarded.pk])).status_code == 404
 
