@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 import zipfile
 from datetime import timedelta
 from typing import Any
@@ -263,3 +264,38 @@ def test_a_batch_whose_worker_vanished_is_marked_failed_after_a_while(coordinato
     assert run.status == TaskRun.Status.FAILED
     with pytest.raises(ValidationError, match="already run"):
         importing.import_batch_commit(batch=batch, actor=coordinator)  # a late task writes nothing
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent claims need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_two_coordinators_confirming_at_once_start_one_task(coordinator: Any) -> None:
+    batch = importing.import_batch_create(
+        actor=coordinator,
+        kind="mentors",
+        name="m.csv",
+        data=b"email,full_name,specialty\nx@example.org,X,Y\n",
+    )
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def enqueue(b: ImportBatch) -> Any:
+        return TaskRun.objects.create(kind="programs.import", label="import")
+
+    def confirm() -> None:
+        barrier.wait()
+        try:
+            importing.import_batch_start(batch=batch, actor=coordinator, enqueue=enqueue)
+            outcomes.append("started")
+        except ValidationError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused", "started"]
+    assert TaskRun.objects.count() == 1

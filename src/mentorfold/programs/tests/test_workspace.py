@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from mentorfold.core.models import AuditEvent
 from mentorfold.matching.models import MatchRun
+from mentorfold.programs import setup
 from mentorfold.programs.models import Program, Requirement, Site, Term
 
 from .factories import (
@@ -419,3 +423,30 @@ def test_hostile_site_input_is_a_form_error(client: Any, coordinator: Any, site:
     other.refresh_from_db()
     assert other.name == "Someone else's rule" and other.site_id != site.pk
     assert not Site.objects.filter(name="Rainier Beach Clinic").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_two_coordinators_advancing_a_term_at_once_move_it_one_step(coordinator: Any, program: Any) -> None:
+    term = TermFactory(program=program, status=Term.Status.DRAFT)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def advance() -> None:
+        barrier.wait()
+        try:
+            setup.term_advance(actor=coordinator, term=term, expected="draft")
+            outcomes.append("moved")
+        except ValidationError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=advance) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    term.refresh_from_db()
+    assert sorted(outcomes) == ["moved", "refused"] and term.status == Term.Status.OPEN
