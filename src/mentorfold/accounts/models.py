@@ -220,6 +220,12 @@ def _all_weekdays() -> list[str]:
     return list(WEEKDAY_CODES)
 
 
+def hosted_half_days(half_days: list[str] | None, weekdays: list[str] | None) -> list[str]:
+    """The half-days ("mon-am") that fall on weekdays the mentor hosts."""
+    hosted = set(weekdays or [])
+    return [slot for slot in half_days or [] if slot.split("-", 1)[0] in hosted]
+
+
 def mentor_cleared_q(prefix: str = "") -> models.Q:
     """Mentors who finished onboarding: active, orientation done, licence verified (``prefix`` e.g. "mentor__")."""
     return models.Q(

@@ -31,6 +31,7 @@ from mentorfold.accounts.models import (
     Language,
     LearnerProfile,
     MentorProfile,
+    hosted_half_days,
     mentor_accepting_q,
     mentor_cleared_q,
 )
@@ -132,9 +133,17 @@ def term_candidates(term: Term) -> Candidates:
             capacity__gt=0,
         )
         .order_by("mentor_id")
-        .values_list("mentor_id", "mentor__user_id", "capacity", "availability", "mentor__specialty")
+        .values_list(
+            "mentor_id",
+            "mentor__user_id",
+            "capacity",
+            "availability",
+            "mentor__specialty",
+            "mentor__hosting_weekdays",
+        )
     )
-    opt_ins = {r[0]: Seat(*r) for r in rows}
+    # Half-days on weekdays the mentor does not host (set on their profile) are not shared clinic time.
+    opt_ins = {r[0]: Seat(r[0], r[1], r[2], hosted_half_days(r[3], r[5]), r[4]) for r in rows}
     links = Site.mentors.through.objects.filter(
         mentorprofile__term_opt_ins__term=term, site__is_active=True
     ).values_list("mentorprofile_id", "site_id")

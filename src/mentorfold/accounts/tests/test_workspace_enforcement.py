@@ -131,3 +131,17 @@ def test_learners_may_rank_only_cleared_unpaused_mentors() -> None:
     eligible = matching_selectors.eligible_mentors(learner=learner, term=term)
     assert [e.mentor.pk for e in eligible] == [cleared.pk]
     assert set(term_candidates(term).opt_ins) == {cleared.pk}
+
+
+def test_matching_counts_only_half_days_on_the_mentors_hosting_days() -> None:
+    term = mf.TermFactory()
+    learner = LearnerProfileFactory(age=20)
+    mentor = MentorProfileFactory(hosting_weekdays=["tue", "wed"])
+    mf.join_term(term, learners=[learner], mentors=[mentor])
+    mentor.term_opt_ins.update(availability=["mon-am", "tue-pm", "wed-am"])
+    assert term_candidates(term).opt_ins[mentor.pk].availability == ["tue-pm", "wed-am"]
+    # The learner comes Monday mornings and Tuesday afternoons (EnrollmentFactory): only Tuesday is shared.
+    fits = matching_selectors.eligible_mentors(learner=learner, term=term, fits_schedule=True)
+    assert [e.schedule_overlap for e in fits] == [1]
+    MentorProfile.objects.filter(pk=mentor.pk).update(hosting_weekdays=["fri"])
+    assert matching_selectors.eligible_mentors(learner=learner, term=term, fits_schedule=True) == []
