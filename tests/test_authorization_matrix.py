@@ -45,7 +45,7 @@ from mentorfold.programs.models import (
     Site,
 )
 from mentorfold.programs.tests.factories import RequirementRecordFactory
-from mentorfold.shadowing.models import Booking, CalendarFeedToken, HoursCertificate
+from mentorfold.shadowing.models import Booking, CalendarFeedToken, HoursCertificate, PatientFeedback
 from mentorfold.shadowing.tests.factories import BookingFactory, HoursCertificateFactory, SlotFactory
 
 # Views anyone may open without logging in.
@@ -67,7 +67,7 @@ PUBLIC = {
 # Management pages: only coordinators.
 COORDINATOR_ONLY = re.compile(
     r"^(people/$|people/invite/|programs/manage/|matching/terms/<int:term_pk>/(runs|settings|place)/|"
-    r"matching/runs/|grants/manage/)"
+    r"matching/runs/|grants/manage/|shadowing/patients/sites/|shadowing/feedback/(moderate|comments)/)"
 )
 ROLES = {
     "learner": f"amina.hassan@{DEMO_DOMAIN}",
@@ -262,6 +262,10 @@ def _strangers_records() -> dict[str, Any]:
         "requirement": Requirement.objects.order_by("pk").first(),
         "site": booking.slot.site,
         "feed_token": CalendarFeedToken.objects.get_or_create(user=stranger.user)[0].token,
+        "feedback": PatientFeedback.objects.order_by("pk").first()
+        or PatientFeedback.objects.create(
+            site=booking.slot.site, q1_learner_ok="yes", q2_enough_time="yes", comment="Kind student."
+        ),
     }
 
 
@@ -337,6 +341,7 @@ KWARGS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "shadowing:feedback": lambda r: {"site_pk": r["site"].pk},
     "shadowing:feedback_poster": lambda r: {"site_pk": r["site"].pk},
     "shadowing:feedback_qr": lambda r: {"site_pk": r["site"].pk},
+    "shadowing:feedback_hide": lambda r: {"pk": r["feedback"].pk},
     "grants:eligibility": lambda r: {"cycle_pk": r["cycle"].pk},
     "grants:application_detail": _application,
     "grants:application_edit": _application,

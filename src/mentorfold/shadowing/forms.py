@@ -50,6 +50,10 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class MonthsForm(forms.Form):
+    months = forms.IntegerField(label=_("Months to show"), min_value=1, max_value=36, required=False)
+
+
 class VerifyForm(forms.Form):
     minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=24 * 60, required=False)
     reason = forms.CharField(label=_("Reason for a change"), required=False, max_length=1000)

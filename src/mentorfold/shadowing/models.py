@@ -181,12 +181,23 @@ class PatientFeedback(models.Model):
     )
     comment = models.TextField(_("comment"), blank=True, max_length=1000)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A coordinator may hide a comment (e.g. unkind, or it names someone after all); the answers still count.
+    hidden_at = models.DateTimeField(_("hidden"), null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    hidden_reason = models.TextField(_("why it was hidden"), blank=True, max_length=1000)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["mentor", "created_at"]), models.Index(fields=["site", "created_at"])]
 
     def __str__(self) -> str:
         return f"Feedback at {self.site} ({self.created_at:%Y-%m-%d})"
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
 
 
 class HoursCertificate(models.Model):

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Count, F, Prefetch, Q, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -18,7 +19,7 @@ from mentorfold.accounts.onboarding import visible_slot_mentor_q
 from mentorfold.matching.models import Mentorship
 from mentorfold.programs.models import Enrollment, MentorTermOptIn, Program
 
-from .models import Booking, Slot
+from .models import Booking, PatientFeedback, Slot
 
 
 def _aware(day: date) -> datetime:
@@ -359,4 +360,98 @@ def late_cancellation_counts(*, since: datetime, limit: int = 20) -> list[dict[s
         .values("learner_id", "learner__user__full_name")
         .annotate(count=Count("pk"))
         .order_by("-count", "learner__user__full_name")[:limit]
+    )
+
+
+# --- Patients: counts and anonymous feedback -------------------------------------------------------------
+
+
+def acceptance_rate(consented: int, declined: int) -> float | None:
+    """Share of asked patients who agreed to a learner being present; None when nobody was asked."""
+    asked = consented + declined
+    return consented / asked if asked else None
+
+
+def mentor_patient_summary(*, mentor: MentorProfile, comments: int = 20) -> dict[str, Any]:
+    """The mentor's own patient counts and feedback answers, and recent visible comments — three queries."""
+    tallies = Booking.objects.filter(slot__mentor=mentor, status=Booking.Status.COMPLETED).aggregate(
+        consented=Sum("patients_consented"), declined=Sum("patients_declined"), sessions=Count("pk")
+    )
+    consented, declined = tallies["consented"] or 0, tallies["declined"] or 0
+    answers = PatientFeedback.objects.filter(mentor=mentor).aggregate(
+        total=Count("pk"),
+        ok_yes=Count("pk", filter=Q(q1_learner_ok=PatientFeedback.Comfort.YES)),
+        ok_unsure=Count("pk", filter=Q(q1_learner_ok=PatientFeedback.Comfort.UNSURE)),
+        ok_no=Count("pk", filter=Q(q1_learner_ok=PatientFeedback.Comfort.NO)),
+        time_yes=Count("pk", filter=Q(q2_enough_time=PatientFeedback.Time.YES)),
+        time_less=Count("pk", filter=Q(q2_enough_time=PatientFeedback.Time.LESS)),
+        time_more=Count("pk", filter=Q(q2_enough_time=PatientFeedback.Time.MORE)),
+    )
+    recent = list(
+        PatientFeedback.objects.filter(mentor=mentor, hidden_at__isnull=True)
+        .exclude(comment="")
+        .select_related("site")[:comments]
+    )
+    return {
+        "consented": consented,
+        "declined": declined,
+        "sessions": tallies["sessions"],
+        "rate": acceptance_rate(consented, declined),
+        "answers": answers,
+        "comments": recent,
+    }
+
+
+def _month_starts(*, months: int, today: date) -> list[date]:
+    first = today.replace(day=1)
+    result = []
+    for _month in range(months):
+        result.append(first)
+        first = (first - timedelta(days=1)).replace(day=1)
+    return list(reversed(result))
+
+
+def site_acceptance_by_month(*, months: int = 12, now: datetime | None = None) -> dict[str, Any]:
+    """Per site and month (society time): patients who agreed and declined, and the acceptance rate — one query."""
+    now = now or timezone.now()
+    month_list = _month_starts(months=months, today=timezone.localdate(now))
+    rows = (
+        Booking.objects.filter(status=Booking.Status.COMPLETED, slot__starts_at__gte=_aware(month_list[0]))
+        .annotate(month=TruncMonth("slot__starts_at", tzinfo=timezone.get_default_timezone()))
+        .values("slot__site_id", "slot__site__name", "month")
+        .annotate(consented=Sum("patients_consented"), declined=Sum("patients_declined"))
+        .order_by("slot__site__name", "month")
+    )
+    sites: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        site = sites.setdefault(
+            row["slot__site_id"],
+            {
+                "name": row["slot__site__name"],
+                "cells": {m: {"consented": 0, "declined": 0} for m in month_list},
+            },
+        )
+        month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
+        cell = site["cells"].setdefault(month, {"consented": 0, "declined": 0})
+        cell["consented"] += row["consented"] or 0
+        cell["declined"] += row["declined"] or 0
+    table = []
+    for site in sorted(sites.values(), key=lambda s: s["name"]):
+        cells = []
+        for month in month_list:
+            cell = site["cells"][month]
+            rate = acceptance_rate(cell["consented"], cell["declined"])
+            cells.append(
+                {**cell, "month": month, "rate": rate, "percent": None if rate is None else round(rate * 100)}
+            )
+        table.append({"name": site["name"], "cells": cells})
+    return {"months": month_list, "sites": table}
+
+
+def feedback_for_moderation(*, limit: int = 100) -> list[PatientFeedback]:
+    """Newest comments first, hidden ones included (marked), for coordinators — one query."""
+    return list(
+        PatientFeedback.objects.exclude(comment="").select_related("site", "mentor__user", "hidden_by")[
+            :limit
+        ]
     )

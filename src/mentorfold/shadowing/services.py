@@ -701,6 +701,27 @@ def patient_feedback_submit(
     return feedback
 
 
+def patient_feedback_hide(
+    *, feedback: PatientFeedback, actor: Any, reason: str, now: datetime | None = None
+) -> PatientFeedback:
+    """A coordinator hides a comment from mentors' pages (its answers still count); audited with the reason."""
+    if not _is_coordinator(actor):
+        raise PermissionDenied
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Reason: say why this comment is hidden.")}, code="reason")
+    with transaction.atomic():
+        locked = PatientFeedback.objects.select_for_update().get(pk=feedback.pk)
+        if locked.hidden_at is not None:
+            raise ValidationError(_("This comment is already hidden."), code="hidden")
+        locked.hidden_at = now or timezone.now()
+        locked.hidden_by = actor
+        locked.hidden_reason = reason
+        locked.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
+        audit(actor=actor, action="shadowing.patient_feedback_hide", target=locked, reason=reason)
+    return locked
+
+
 # --- Certificates and calendar feeds ---------------------------------------------------------------------
 
 

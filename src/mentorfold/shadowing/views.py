@@ -25,9 +25,9 @@ from mentorfold.core.redirects import safe_next
 from mentorfold.programs.models import Program, Site
 
 from . import selectors, services
-from .forms import CorrectTimesForm, PatientFeedbackForm, ReasonForm, SlotForm, VerifyForm
+from .forms import CorrectTimesForm, MonthsForm, PatientFeedbackForm, ReasonForm, SlotForm, VerifyForm
 from .ical import calendar_bytes
-from .models import Booking, CalendarFeedToken, HoursCertificate, Slot
+from .models import Booking, CalendarFeedToken, HoursCertificate, PatientFeedback, Slot
 from .pdf import certificate_pdf
 
 
@@ -528,3 +528,73 @@ def feedback_qr(request: HttpRequest, site_pk: int) -> HttpResponse:
     buffer = BytesIO()
     image.save(buffer)
     return HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
+
+
+# --- Patient counts and feedback: mentors see their own, coordinators see sites and moderate --------------
+
+
+def _coordinator(request: HttpRequest) -> None:
+    if not request.user.has_role(Role.COORDINATOR):
+        raise PermissionDenied
+
+
+@login_required
+@require_GET
+def patients_mine(request: HttpRequest) -> HttpResponse:
+    mentor = _mentor(request)
+    return render(request, "shadowing/patients_mentor.html", selectors.mentor_patient_summary(mentor=mentor))
+
+
+CHART_HEIGHT = 120
+
+
+@login_required
+@require_GET
+def patients_sites(request: HttpRequest) -> HttpResponse:
+    _coordinator(request)
+    form = MonthsForm(request.GET or None)
+    months = (form.cleaned_data["months"] if form.is_valid() else None) or 12
+    data = selectors.site_acceptance_by_month(months=months)
+    for site in data["sites"]:
+        for index, cell in enumerate(site["cells"]):
+            cell["bar_x"] = 40 + index * 36
+            cell["bar_height"] = round((cell["percent"] or 0) * CHART_HEIGHT / 100)
+            cell["bar_y"] = 10 + CHART_HEIGHT - cell["bar_height"]
+    context = {
+        **data,
+        "form": form,
+        "chart_width": 40 + len(data["months"]) * 36,
+        "chart_height": CHART_HEIGHT + 40,
+        "axis_y": 10 + CHART_HEIGHT,
+        "label_y": CHART_HEIGHT + 28,
+    }
+    return render(request, "shadowing/patients_sites.html", context)
+
+
+@login_required
+@require_GET
+def feedback_moderation(request: HttpRequest) -> HttpResponse:
+    _coordinator(request)
+    feedback = selectors.feedback_for_moderation()
+    return render(request, "shadowing/feedback_moderation.html", {"feedback": feedback, "form": ReasonForm()})
+
+
+@login_required
+@require_POST
+def feedback_hide(request: HttpRequest, pk: int) -> HttpResponse:
+    _coordinator(request)
+    feedback = get_object_or_404(PatientFeedback, pk=pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Reason: say why this comment is hidden."))
+        return redirect("shadowing:feedback_moderation")
+    try:
+        services.patient_feedback_hide(
+            feedback=feedback, actor=request.user, reason=form.cleaned_data["reason"]
+        )
+    except ValidationError as exc:
+        for message in _messages_of(exc):
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The comment is hidden. Its answers still count in the totals."))
+    return redirect("shadowing:feedback_moderation")
