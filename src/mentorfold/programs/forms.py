@@ -6,7 +6,7 @@ from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from .models import HALF_DAYS, ImportBatch
+from .models import HALF_DAYS, Enrollment, ImportBatch, Requirement
 
 DAY_NAMES = {
     "mon": _("Monday"),
@@ -63,6 +63,7 @@ class ReviewForm(forms.Form):
         label=_("Decision"), choices=[("approve", _("Approve")), ("reject", _("Reject"))]
     )
     note = forms.CharField(label=_("Note to the person"), max_length=500, required=False)
+    page = forms.IntegerField(min_value=1, max_value=1_000_000, required=False, widget=forms.HiddenInput)
 
 
 class DecisionForm(forms.Form):
@@ -71,6 +72,22 @@ class DecisionForm(forms.Form):
         choices=[("accept", _("Accept")), ("waitlist", _("Waitlist")), ("decline", _("Decline"))],
     )
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+    status = forms.ChoiceField(
+        choices=[("", "")] + Enrollment.Status.choices, required=False, widget=forms.HiddenInput
+    )
+
+
+class QueueFilterForm(forms.Form):
+    """The review queue's filters; a bad value is a 400, never silently replaced."""
+
+    kind = forms.ChoiceField(choices=[("", _("All"))] + Requirement.Kind.choices, required=False)
+    page = forms.IntegerField(min_value=1, max_value=1_000_000, required=False)
+
+
+class EnrollmentFilterForm(forms.Form):
+    status = forms.ChoiceField(choices=[("", _("All"))] + Enrollment.Status.choices, required=False)
+    term = forms.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
+    page = forms.IntegerField(min_value=1, max_value=1_000_000, required=False)
 
 
 class OptInForm(forms.Form):

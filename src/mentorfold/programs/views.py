@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,8 +24,10 @@ from . import exporting, importing, selectors, services
 from .forms import (
     ApplyForm,
     DecisionForm,
+    EnrollmentFilterForm,
     ImportForm,
     OptInForm,
+    QueueFilterForm,
     ReviewForm,
     RevokeForm,
     SignForm,
@@ -326,10 +328,13 @@ def sites(request: HttpRequest) -> HttpResponse:
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
     _require(request, "programs.review_records")
-    kind = request.GET.get("kind", "")
-    if kind not in Requirement.Kind.values:
-        kind = ""
-    page = Paginator(selectors.review_queue(kind=kind), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = QueueFilterForm(request.GET)
+    if not filters.is_valid():
+        return HttpResponseBadRequest(_("Filters: choose a kind from the list and a page number."))
+    kind = filters.cleaned_data["kind"]
+    page = Paginator(selectors.review_queue(kind=kind), QUEUE_PAGE_SIZE).get_page(
+        filters.cleaned_data["page"]
+    )
     return render(
         request,
         "programs/queue.html",
@@ -358,20 +363,22 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Saved: %(record)s.") % {"record": record.requirement.name})
     back = reverse("programs:queue")
-    page = request.POST.get("page", "")
-    return redirect(f"{back}?page={page}" if page.isdigit() else back)
+    page = form.cleaned_data.get("page") if form.is_valid() else None
+    return redirect(f"{back}?page={page}" if page else back)
 
 
 @login_required
 @require_GET
 def enrollments(request: HttpRequest) -> HttpResponse:
     _require(request, "programs.manage")
-    status = request.GET.get("status", "applied")
-    if status not in Enrollment.Status.values:
-        status = ""
-    term_id = request.GET.get("term", "")
-    qs = selectors.enrollments_for_review(term_id=int(term_id) if term_id.isdigit() else None, status=status)
-    page = Paginator(qs, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    data = request.GET.copy()
+    data.setdefault("status", Enrollment.Status.APPLIED)
+    filters = EnrollmentFilterForm(data)
+    if not filters.is_valid():
+        return HttpResponseBadRequest(_("Filters: choose a status from the list, a term and a page number."))
+    status = filters.cleaned_data["status"]
+    qs = selectors.enrollments_for_review(term_id=filters.cleaned_data["term"], status=status)
+    page = Paginator(qs, QUEUE_PAGE_SIZE).get_page(filters.cleaned_data["page"])
     return render(
         request,
         "programs/enrollments.html",
@@ -385,16 +392,23 @@ def enrollment_decide(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request, "programs.manage")
     enrollment = get_object_or_404(Enrollment, pk=pk)
     form = DecisionForm(request.POST)
+    back_status = Enrollment.Status.APPLIED
     if form.is_valid():
+        back_status = form.cleaned_data["status"]
         try:
-            services.enrollment_decide(enrollment=enrollment, actor=request.user, **form.cleaned_data)
+            services.enrollment_decide(
+                enrollment=enrollment,
+                actor=request.user,
+                decision=form.cleaned_data["decision"],
+                reason=form.cleaned_data["reason"],
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, _("Decision saved."))
     else:
         messages.error(request, _("Decision: choose accept, waitlist or decline."))
-    return redirect(reverse("programs:enrollments") + "?status=" + request.POST.get("status", "applied")[:12])
+    return redirect(reverse("programs:enrollments") + "?status=" + back_status)
 
 
 @login_required

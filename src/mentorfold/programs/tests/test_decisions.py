@@ -115,3 +115,28 @@ def test_two_coordinators_deciding_at_once_make_one_decision(
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["ok", "refused"]
+
+
+@pytest.mark.parametrize(
+    ("name", "query"),
+    [
+        ("programs:queue", "?kind=<script>"),
+        ("programs:queue", "?page=-1"),
+        ("programs:enrollments", "?status=everything"),
+        ("programs:enrollments", "?term=1e9999"),
+        ("programs:enrollments", "?term=99999999999999999999"),
+    ],
+)
+def test_hostile_list_filters_are_a_400_not_silently_replaced(
+    client: Any, coordinator: Any, name: str, query: str
+) -> None:
+    client.force_login(coordinator)
+    assert client.get(reverse(name) + query).status_code == 400
+
+
+def test_list_filters_still_work(client: Any, coordinator: Any, learner: Any, term: Any) -> None:
+    EnrollmentFactory(term=term, learner=learner)
+    client.force_login(coordinator)
+    response = client.get(reverse("programs:enrollments") + f"?term={term.pk}&status=")
+    assert response.status_code == 200 and "Amina Hassan" in response.content.decode()
+    assert client.get(reverse("programs:queue") + "?kind=immunization&page=3").status_code == 200
