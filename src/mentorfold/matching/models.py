@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mentorfold.accounts.models import LearnerProfile, MentorProfile
@@ -183,6 +184,7 @@ class MatchRun(models.Model):
     message = models.CharField(max_length=300, blank=True)
     task_run_id = models.UUIDField(null=True, blank=True)
     publish_task_run_id = models.UUIDField(null=True, blank=True)
+    mail_task_run_id = models.UUIDField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -239,11 +241,16 @@ class MatchAssignment(models.Model):
 
 
 class PublicationMail(models.Model):
-    """Sent-log of a publication: one row per person told about a run, so a retried task never mails twice."""
+    """Sent-log of a publication: one row per person told about a run, so a retried task never mails twice.
+
+    Queued (with the person's notices) right after the mentorships are written; ``sent_at`` is set when a mail
+    batch claims the row, before it is sent.
+    """
 
     run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="publication_mails")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    sent_at = models.DateTimeField()
+    queued_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "user"], name="publication_mail_once")]

@@ -187,7 +187,7 @@ def match_run_publish_start(*, match_run: MatchRun, user: Any) -> MatchRun:
     mentorships and the sent-log make the retry create nothing twice and mail nobody twice.
     """
     with transaction.atomic():
-        if match_run.status == MatchRun.Status.PUBLISHING:
+        if match_run.status in {MatchRun.Status.PUBLISHING, MatchRun.Status.PUBLISHED}:
             _require_failed_publication(match_run)
         else:
             match_run_publish_claim(match_run=match_run, user=user)
@@ -205,16 +205,25 @@ def match_run_publish_start(*, match_run: MatchRun, user: Any) -> MatchRun:
     return match_run
 
 
-def _require_failed_publication(match_run: MatchRun) -> None:
+def publication_can_retry(run: MatchRun) -> bool:
+    """True when the run's publication (or its mail task) failed, so publishing again may finish it."""
     from mentorfold.core.models import TaskRun
 
-    locked = MatchRun.objects.select_for_update().get(pk=match_run.pk)
-    task_status = (
-        TaskRun.objects.filter(pk=locked.publish_task_run_id).values_list("status", flat=True).first()
-        if locked.publish_task_run_id
-        else TaskRun.Status.FAILED
-    )
-    if locked.status != MatchRun.Status.PUBLISHING or task_status != TaskRun.Status.FAILED:
+    task_ids = [p for p in (run.publish_task_run_id, run.mail_task_run_id) if p]
+    failed = {
+        str(pk)
+        for pk in TaskRun.objects.filter(pk__in=task_ids, status=TaskRun.Status.FAILED).values_list(
+            "pk", flat=True
+        )
+    }
+    if run.status == MatchRun.Status.PUBLISHING:
+        return not run.publish_task_run_id or str(run.publish_task_run_id) in failed
+    return run.status == MatchRun.Status.PUBLISHED and str(run.mail_task_run_id) in failed
+
+
+def _require_failed_publication(match_run: MatchRun) -> None:
+    locked = MatchRun.objects.select_for_update().defer("inputs", "result").get(pk=match_run.pk)
+    if not publication_can_retry(locked):
         raise ValidationError(_("This run is already being published. Wait for it to finish."))
 
 
@@ -222,7 +231,7 @@ def match_run_publish(*, match_run: MatchRun, user: Any, now: datetime | None = 
     """Publish in the calling process (demo data, management commands); pages use the background task."""
     match_run_publish_claim(match_run=match_run, user=user)
     created = match_run_publish_write(match_run_id=match_run.pk, user=user, now=now)
-    match_run_publish_notify(match_run_id=match_run.pk, now=now)
+    match_run_publish_notify(match_run_id=match_run.pk)
     return created
 
 

@@ -11,10 +11,15 @@ from django.utils.translation import ngettext
 from django_tasks import task
 
 from mentorfold.core.models import TaskRun
-from mentorfold.core.tracking import tracked
+from mentorfold.core.tracking import task_run_start, tracked
 
 from .models import MatchRun
-from .publication import match_run_publish_notify, match_run_publish_release, match_run_publish_write
+from .publication import (
+    match_run_publish_mail,
+    match_run_publish_queue,
+    match_run_publish_release,
+    match_run_publish_write,
+)
 from .running import match_run_execute, match_run_fail
 
 
@@ -39,7 +44,7 @@ def execute_match_run(run: TaskRun, *, match_run_id: int) -> dict[str, Any]:
 @task()
 @tracked
 def publish_match_run(run: TaskRun, *, match_run_id: int, user_id: int | None = None) -> dict[str, Any]:
-    """Write the mentorships of a claimed run, then e-mail and notify both sides in batches."""
+    """Write the mentorships of a claimed run, queue notices and e-mails, then start the mail task."""
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     run.report(2, _("Creating the mentorships"))
     try:
@@ -48,13 +53,32 @@ def publish_match_run(run: TaskRun, *, match_run_id: int, user_id: int | None = 
         match_run_publish_release(match_run_id=match_run_id)
         raise
     run.report(10, _("Telling learners and mentors"))
-    sent = match_run_publish_notify(match_run_id=match_run_id, progress=run.report)
+    queued = match_run_publish_queue(match_run_id=match_run_id, progress=run.report)
+    mail_run = task_run_start(
+        task=send_publication_mail,
+        kind="matching.publish_mail",
+        label=_("E-mails about match run #%(n)d") % {"n": match_run_id},
+        user=user,
+        match_run_id=match_run_id,
+    )
+    MatchRun.objects.filter(pk=match_run_id).update(mail_task_run_id=mail_run.pk)
     return {
         "message": ngettext(
             "Published: %(n)d mentorship created", "Published: %(n)d mentorships created", created
         )
         % {"n": created}
         + " · "
-        + ngettext("%(sent)d e-mail sent", "%(sent)d e-mails sent", sent) % {"sent": sent},
+        + ngettext("%(q)d person to e-mail", "%(q)d people to e-mail", queued) % {"q": queued},
+        "url": reverse("matching:run_detail", args=[match_run_id]),
+    }
+
+
+@task()
+@tracked
+def send_publication_mail(run: TaskRun, *, match_run_id: int) -> dict[str, Any]:
+    """Send the queued e-mails of a published run in batches (each batch claimed before it is sent)."""
+    sent = match_run_publish_mail(match_run_id=match_run_id, progress=run.report)
+    return {
+        "message": ngettext("%(n)d e-mail sent", "%(n)d e-mails sent", sent) % {"n": sent},
         "url": reverse("matching:run_detail", args=[match_run_id]),
     }

@@ -275,7 +275,12 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if run.publish_task_run_id:
         from mentorfold.core.models import TaskRun
 
-        context["publish_task_run"] = TaskRun.objects.filter(pk=run.publish_task_run_id).first()
+        tasks = {
+            t.pk: t for t in TaskRun.objects.filter(pk__in=[run.publish_task_run_id, run.mail_task_run_id])
+        }
+        context["publish_task_run"] = tasks.get(run.publish_task_run_id)
+        context["mail_task_run"] = tasks.get(run.mail_task_run_id)
+        context["can_retry_publication"] = services.publication_can_retry(run)
     if run.stats:
         context["chart"] = selectors.histogram_svg([run])
         context["unmatched"] = selectors.unmatched_assignments(run)
@@ -306,7 +311,13 @@ def run_publish(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "matching/publish_confirm.html",
-        {"run": run, "term": run.term, "form": form, "counts": selectors.publication_counts(run)},
+        {
+            "run": run,
+            "term": run.term,
+            "form": form,
+            "counts": selectors.publication_counts(run),
+            "can_publish": run.status == MatchRun.Status.SUCCEEDED or services.publication_can_retry(run),
+        },
         status=status,
     )
 
