@@ -141,16 +141,16 @@ def mentor_activate(*, mentor: MentorProfile, actor: Any) -> MentorProfile:
     mentor = _locked(mentor)
     if mentor.status == MentorProfile.Status.ACTIVE:
         raise ValidationError(_("%(name)s is already active.") % {"name": mentor.user.full_name})
-    missing = []
-    if not mentor.has_orientation:
-        missing.append(_("record the orientation"))
-    if not mentor.has_verified_licence:
-        missing.append(_("verify the licence"))
-    if missing:
-        raise ValidationError(
-            _("%(name)s cannot be activated yet: first %(steps)s.")
-            % {"name": mentor.user.full_name, "steps": _(" and ").join(str(m) for m in missing)}
-        )
+    steps = {
+        (False, False): _(
+            "%(name)s cannot be activated yet: first record the orientation and verify the licence."
+        ),
+        (False, True): _("%(name)s cannot be activated yet: first record the orientation."),
+        (True, False): _("%(name)s cannot be activated yet: first verify the licence."),
+    }
+    refusal = steps.get((mentor.has_orientation, mentor.has_verified_licence))
+    if refusal is not None:
+        raise ValidationError(refusal % {"name": mentor.user.full_name})
     previous = mentor.status
     mentor.status = MentorProfile.Status.ACTIVE
     mentor.status_reason = ""
