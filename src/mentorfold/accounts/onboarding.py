@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from mentorfold.core.audit import audit
 from mentorfold.core.mail import send_templated_mail
@@ -241,9 +242,14 @@ def guardian_invite_resend(*, link: GuardianLink, actor: Any, now: datetime | No
     last = _last_sent(link, invitation)
     if last is not None and now - last < GUARDIAN_RESEND_INTERVAL:
         wait = GUARDIAN_RESEND_INTERVAL - (now - last)
+        minutes = max(1, int(wait.total_seconds() // 60) + 1)
         raise ValidationError(
-            _("The invitation was sent less than an hour ago. Try again in %(minutes)d minutes.")
-            % {"minutes": max(1, int(wait.total_seconds() // 60) + 1)}
+            ngettext(
+                "The invitation was sent less than an hour ago. Try again in %(minutes)d minute.",
+                "The invitation was sent less than an hour ago. Try again in %(minutes)d minutes.",
+                minutes,
+            )
+            % {"minutes": minutes}
         )
     if invitation is None:
         invitation = Invitation.objects.create(

@@ -8,6 +8,7 @@ queries however many mentors or bookings there are.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -29,9 +30,16 @@ from mentorfold.matching.models import Mentorship
 from mentorfold.programs import services as program_services
 from mentorfold.programs.models import Enrollment, RequirementRecord, Site
 from mentorfold.shadowing.models import Booking
+from mentorfold.shadowing.selectors import hours
 
 from . import onboarding
-from .models import GuardianLink, LearnerProfile, MentorProfile
+from .models import (
+    GuardianLink,
+    LearnerProfile,
+    MentorProfile,
+    mentor_cleared_for_minors_q,
+    mentor_cleared_q,
+)
 from .workspace_forms import (
     ActivateForm,
     BackgroundCheckForm,
@@ -44,6 +52,7 @@ from .workspace_forms import (
 )
 
 MENTORS_PER_PAGE = 25
+EXPIRY_WARNING_DAYS = 60
 
 
 def _require_coordinator(request: HttpRequest) -> None:
@@ -74,6 +83,19 @@ def mentor_queryset(filters: dict[str, Any]) -> QuerySet[MentorProfile]:
     if accepting := filters.get("accepting"):
         taking = MentorProfile.objects.accepting(timezone.localdate()).values("pk")
         qs = qs.filter(pk__in=taking) if accepting == "yes" else qs.exclude(pk__in=taking)
+    today = timezone.localdate()
+    clearance = filters.get("clearance")
+    if clearance == "cleared":
+        qs = qs.filter(mentor_cleared_q())
+    elif clearance == "not_cleared":
+        qs = qs.exclude(mentor_cleared_q())
+    elif clearance == "minors":
+        qs = qs.filter(mentor_cleared_for_minors_q(today))
+    elif clearance == "expiring":
+        qs = qs.filter(
+            background_check_expires_on__gte=today,
+            background_check_expires_on__lte=today + timedelta(days=EXPIRY_WARNING_DAYS),
+        )
     return qs.distinct() if filters.get("language") or filters.get("site") else qs
 
 
@@ -255,7 +277,7 @@ def learner_panels(
         "records": records,
         "mentorships": mentorships,
         "bookings": bookings,
-        "verified_hours": f"{verified / 60:.1f}",
+        "verified_hours": hours(verified),
         "workspace_guardian_links": links,
         "decision_form": decision_form or EnrollmentDecisionForm(learner=learner, prefix="decide"),
         "resend_form_for": {link.pk for link in links if link.status == GuardianLink.Status.INVITED},

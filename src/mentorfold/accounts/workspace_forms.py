@@ -78,6 +78,17 @@ class MentorFilterForm(forms.Form):
         error_messages={"invalid_choice": _("Clinic site: choose one from the list.")},
     )
     accepting = forms.ChoiceField(label=_("Taking learners"), required=False, choices=ACCEPTING_CHOICES)
+    clearance = forms.ChoiceField(
+        label=_("Onboarding"),
+        required=False,
+        choices=[
+            ("", _("Any")),
+            ("cleared", _("Cleared to host")),
+            ("not_cleared", _("Onboarding not finished")),
+            ("minors", _("Cleared to host learners under 18")),
+            ("expiring", _("Background check expires within 60 days")),
+        ],
+    )
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput)
 
     def filters(self) -> dict[str, Any]:
@@ -86,7 +97,7 @@ class MentorFilterForm(forms.Form):
         data = getattr(self, "cleaned_data", {})
         return {
             key: data.get(key)
-            for key in ("q", "status", "specialty", "language", "site", "accepting")
+            for key in ("q", "status", "specialty", "language", "site", "accepting", "clearance")
             if data.get(key)
         }
 

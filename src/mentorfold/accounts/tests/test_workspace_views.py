@@ -77,6 +77,12 @@ def test_mentor_list_filters(client: Any, coordinator: Any) -> None:
     assert shown(accepting="no") == {paused.pk}
     assert shown(accepting="yes") == {speaks.pk, onboarding_mentor.pk}
     assert shown(q=speaks.user.email) == {speaks.pk}
+    expiring = MentorProfileFactory(background_check_expires_on=timezone.localdate() + timedelta(days=20))
+    no_check = MentorProfileFactory(without_background_check=True)
+    assert shown(clearance="not_cleared") == {onboarding_mentor.pk}
+    assert shown(clearance="expiring") == {expiring.pk}
+    assert no_check.pk not in shown(clearance="minors")
+    assert shown(clearance="cleared") == {speaks.pk, paused.pk, expiring.pk, no_check.pk}
 
 
 @pytest.mark.parametrize(
@@ -88,6 +94,7 @@ def test_mentor_list_filters(client: Any, coordinator: Any) -> None:
         {"language": "-1"},
         {"status": "deleted"},
         {"accepting": "maybe"},
+        {"clearance": "all'--"},
         {"page": "last'"},
         {"page": "99999999999"},
         {"q": "x" * 500},
