@@ -76,6 +76,7 @@ for r in rows:
 summary = json.loads((out / "summary.json").read_text()) if (out / "summary.json").exists() else {}
 print("5xx responses:", summary.get("server_errors", "unknown"), summary.get("server_errors_by_page", {}))
 print("confirmed writes:", summary.get("writes", {}), " refused (not errors):", summary.get("refused", {}))
+print("could not sign in:", summary.get("sign_in_failed", {}))
 PYEOF
 echo "== every confirmed write is in the database?"
 "$PY" "$HERE/verify.py" "$OUT/writes.jsonl"
