@@ -152,3 +152,60 @@ class PublishForm(forms.Form):
         choices=[("yes", _("Yes, publish"))],
         error_messages={"required": _("Confirm: tick the box to publish.")},
     )
+
+
+SORT_CHOICES = [
+    (f"{sign}{key}", f"{sign}{key}")
+    for key in ("learner", "mentor", "site", "rank", "score", "reason")
+    for sign in ("", "-")
+]
+
+
+class RunTableForm(forms.Form):
+    """Search, sort, page and export of a run's tables (GET)."""
+
+    q = forms.CharField(label=_("Search by name"), required=False, max_length=100)
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+    upage = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+    export = forms.ChoiceField(required=False, choices=[("csv", "CSV"), ("xlsx", "XLSX")])
+
+    def values(self) -> dict[str, Any]:
+        """Cleaned values, or the defaults when the query string was not understood."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return {
+            "q": (data.get("q") or "").strip(),
+            "sort": data.get("sort") or "learner",
+            "page": data.get("page") or 1,
+            "upage": data.get("upage") or 1,
+            "export": data.get("export") or "",
+        }
+
+
+class RunDiffForm(forms.Form):
+    """Pick another finished run of the same term to compare with."""
+
+    against = forms.ModelChoiceField(
+        label=_("Compare with run"), queryset=MatchRun.objects.none(), required=False, empty_label="—"
+    )
+
+    def __init__(self, *args: Any, run: MatchRun, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["against"]
+        field.queryset = (
+            MatchRun.objects.filter(
+                term_id=run.term_id,
+                status__in=[MatchRun.Status.SUCCEEDED, MatchRun.Status.PUBLISHING, MatchRun.Status.PUBLISHED],
+            )
+            .exclude(pk=run.pk)
+            .only("pk", "method", "seed", "status", "term_id")
+            .order_by("-pk")
+        )
+        field.label_from_instance = lambda r: (
+            _("#%(n)d · %(method)s · seed %(seed)d")
+            % {
+                "n": r.pk,
+                "method": r.get_method_display(),
+                "seed": r.seed,
+            }
+        )

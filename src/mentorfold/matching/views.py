@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,9 +19,10 @@ from mentorfold.accounts.models import LearnerProfile, MentorProfile
 from mentorfold.core.models import Notice
 from mentorfold.core.notices import notices_mark_read
 from mentorfold.core.redirects import safe_next
+from mentorfold.core.spreadsheets import rows_to_csv, rows_to_xlsx
 from mentorfold.programs.models import Term
 
-from . import selectors, services
+from . import run_tables, selectors, services
 from .forms import (
     CompareRunsForm,
     MatchRunForm,
@@ -31,6 +33,8 @@ from .forms import (
     PlacementForm,
     PublishForm,
     RankingActionForm,
+    RunDiffForm,
+    RunTableForm,
 )
 from .models import MatchRun, Mentorship
 
@@ -265,9 +269,13 @@ def _run(request: HttpRequest, pk: int) -> MatchRun:
 
 @login_required
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """One run: progress while running, then numbers, certificate, histogram, unmatched learners, publish."""
+    """One run: progress, numbers, certificate, every pair and every unmatched learner, a diff, publish."""
     run = _run(request, pk)
-    context: dict[str, Any] = {"run": run, "term": run.term}
+    table = RunTableForm(request.GET)
+    opts = table.values()
+    if opts["export"] and run.stats:
+        return _export(run, opts["export"])
+    context: dict[str, Any] = {"run": run, "term": run.term, "table": table, "opts": opts}
     if run.task_run_id:
         from mentorfold.core.models import TaskRun
 
@@ -283,11 +291,82 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["can_retry_publication"] = services.publication_can_retry(run)
     if run.stats:
         context["chart"] = selectors.histogram_svg([run])
-        context["unmatched"] = selectors.unmatched_assignments(run)
+        context["pairs"] = run_tables.matched_pairs(run, q=opts["q"], sort=opts["sort"], page=opts["page"])
+        context["unmatched"] = run_tables.unmatched_learners(
+            run, q=opts["q"], sort=opts["sort"], page=opts["upage"]
+        )
+        context["reasons"] = run_tables.unmatched_reasons(run)
+        diff_form = RunDiffForm(request.GET, run=run)
+        context["diff_form"] = diff_form
+        against = diff_form.cleaned_data["against"] if diff_form.is_valid() else None
+        if against is not None:
+            context["diff"] = run_tables.run_diff(run, against)
+        keep = {"q": opts["q"], "sort": opts["sort"], "against": against.pk if against else ""}
+        links = _table_links(keep, opts, context["pairs"], context["unmatched"])
+        context["links"] = links
+        context["sort_columns"] = [
+            {"key": key, "label": label, "href": links["sort"][key]}
+            for key, label in (
+                ("learner", _("Learner")),
+                ("mentor", _("Mentor")),
+                ("site", _("Clinic")),
+                ("rank", _("Rank received")),
+                ("score", _("Score")),
+            )
+        ]
+        if "diff" in context:
+            diff = context["diff"]
+            context["diff_sections"] = [
+                (_("Mentor changed"), diff.changed, diff.changed_count),
+                (_("Matched only in this run"), diff.added, diff.added_count),
+                (_("Matched only in the other run"), diff.removed, diff.removed_count),
+            ]
     if run.status == MatchRun.Status.PUBLISHED:
         context["waiting"] = selectors.learners_without_mentor(run.term)
         context["placement_form"] = PlacementForm(term=run.term, learners=context["waiting"])
     return render(request, "matching/run_detail.html", context)
+
+
+def _table_links(keep: dict[str, Any], opts: dict[str, Any], pairs: Any, unmatched: Any) -> dict[str, Any]:
+    """Query strings for sort headers, pages and exports that keep the search and the compared run."""
+
+    def link(**changes: Any) -> str:
+        params = {**keep, "page": opts["page"], "upage": opts["upage"], **changes}
+        return "?" + urlencode({k: v for k, v in params.items() if v not in ("", None, 1)})
+
+    current = opts["sort"]
+    sort = {
+        key: link(sort=f"-{key}" if current == key else key, page=1, upage=1)
+        for key in ("learner", "mentor", "site", "rank", "score", "reason")
+    }
+    return {
+        "sort": sort,
+        "sorted_by": current.removeprefix("-"),
+        "descending": current.startswith("-"),
+        "prev": link(page=pairs.previous_page_number()) if pairs.has_previous() else "",
+        "next": link(page=pairs.next_page_number()) if pairs.has_next() else "",
+        "uprev": link(upage=unmatched.previous_page_number()) if unmatched.has_previous() else "",
+        "unext": link(upage=unmatched.next_page_number()) if unmatched.has_next() else "",
+        "csv": link(export="csv", page=1, upage=1),
+        "xlsx": link(export="xlsx", page=1, upage=1),
+    }
+
+
+def _export(run: MatchRun, kind: str) -> HttpResponse:
+    """Every learner of the run as CSV or XLSX; formulas in names are neutralised by core.spreadsheets."""
+    rows = run_tables.export_rows(run)
+    name = f"match-run-{run.pk}"
+    if kind == "xlsx":
+        response = HttpResponse(
+            rows_to_xlsx(rows, title=name),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        response = HttpResponse(
+            ("\ufeff" + rows_to_csv(rows)).encode(), content_type="text/csv; charset=utf-8"
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
+    return response
 
 
 @login_required
