@@ -262,6 +262,20 @@ def backup_create(*, output_dir: Path, using: str = "default") -> Path:
     return final
 
 
+def backup_prune(*, output_dir: Path, keep: int) -> list[Path]:
+    """Delete all but the newest ``keep`` complete backups in ``output_dir``; return what was deleted."""
+    if keep < 1:
+        raise BackupError("--keep must be at least 1.")
+    folders = sorted(
+        (p for p in Path(output_dir).glob("mentorfold-*") if p.is_dir() and (p / MANIFEST).is_file()),
+        key=lambda p: json.loads((p / MANIFEST).read_text()).get("created_at", ""),
+    )
+    old = folders[:-keep]
+    for folder in old:
+        shutil.rmtree(folder)
+    return old
+
+
 # --- restore --------------------------------------------------------------------------------------------
 
 

@@ -158,3 +158,14 @@ def test_restore_of_an_older_backup_says_to_migrate(private_root: Path, tmp_path
 def test_restore_refuses_a_folder_that_is_not_a_backup(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match=r"manifest\.json is missing"):
         call_command("restore", str(tmp_path), yes=True, stdout=io.StringIO())
+
+
+def test_backup_keep_deletes_only_the_oldest_complete_backups(private_root: Path, tmp_path: Path) -> None:
+    made = [_backup(tmp_path) for _ in range(3)]
+    stray = tmp_path / "backups" / "notes"
+    stray.mkdir()
+    out = io.StringIO()
+    call_command("backup", output=tmp_path / "backups", keep=2, stdout=out)
+    newest = Path(out.getvalue().strip().splitlines()[-1])
+    left = sorted(p.name for p in (tmp_path / "backups").iterdir())
+    assert left == sorted([made[2].name, newest.name, "notes"])

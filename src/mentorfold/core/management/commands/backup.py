@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from mentorfold.core.backup import BackupError, backup_create
+from mentorfold.core.backup import BackupError, backup_create, backup_prune
 
 
 class Command(BaseCommand):
@@ -26,10 +26,19 @@ class Command(BaseCommand):
             help="Folder that receives the new backup folder (default: var/backups).",
         )
         parser.add_argument("--database", default="default", help="Database alias (default: default).")
+        parser.add_argument(
+            "--keep",
+            type=int,
+            default=None,
+            help="After a successful backup, delete all but the newest KEEP backups in --output.",
+        )
 
-    def handle(self, *args: Any, output: Path, database: str, **options: Any) -> None:
+    def handle(self, *args: Any, output: Path, database: str, keep: int | None, **options: Any) -> None:
+        if keep is not None and keep < 1:
+            raise CommandError("--keep must be at least 1.")
         try:
             folder = backup_create(output_dir=output, using=database)
+            pruned = backup_prune(output_dir=output, keep=keep) if keep else []
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
         manifest = json.loads((folder / "manifest.json").read_text())
@@ -38,4 +47,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Backup written to {folder}: {len(manifest['row_counts'])} tables, {rows} rows, {files} uploaded files."
         )
+        if pruned:
+            self.stdout.write(f"Deleted {len(pruned)} older backup(s): {', '.join(p.name for p in pruned)}")
         self.stdout.write(str(folder))

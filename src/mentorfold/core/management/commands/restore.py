@@ -16,7 +16,8 @@ from mentorfold.core.backup import BackupError, backup_restore, restore_check
 class Command(BaseCommand):
     help = (
         "Restore a folder made by `manage.py backup`. Every file's hash and the migration state are checked "
-        "before anything changes; the database and the private uploads folder are then replaced."
+        "before anything changes; the database and the private uploads folder are then replaced. "
+        "Stop the web server and the task worker first."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -32,7 +33,8 @@ class Command(BaseCommand):
         name = connections[database].settings_dict["NAME"]
         self.stdout.write(
             f"Backup {folder} from {plan.manifest['created_at']} is complete: every hash matches.\n"
-            f"It will REPLACE the database {name} and the folder {settings.PRIVATE_MEDIA_ROOT}."
+            f"It will REPLACE the database {name} and the folder {settings.PRIVATE_MEDIA_ROOT}.\n"
+            "Stop the web server and the task worker before you go on."
         )
         if not yes:
             if not sys.stdin.isatty():
