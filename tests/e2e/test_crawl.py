@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import sys
 import time
 from collections import deque
 from pathlib import Path
@@ -23,6 +24,7 @@ from urllib.parse import parse_qsl, urldefrag, urlsplit
 
 import pytest
 from django.core.management import call_command
+from django.core.signals import got_request_exception
 
 from mentorfold.accounts.demo import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from mentorfold.accounts.totp import current_totp_code
@@ -110,6 +112,21 @@ def _axe(page: Any) -> list[dict[str, Any]]:
     return [v for v in page.evaluate(RUN_AXE) if v["impact"] in BLOCKING_IMPACTS]
 
 
+# Server errors seen by the live server, by path: the crawl's report names the exception, not just "500".
+SERVER_ERRORS: dict[str, str] = {}
+
+
+def _remember_server_error(sender: Any, request: Any = None, **kwargs: Any) -> None:
+    error = sys.exc_info()[1]
+    if request is not None and error is not None:
+        SERVER_ERRORS[request.path] = f"{type(error).__name__}: {error}"[:300]
+
+
+def _server_error(url: str, status: int, shown_on: str) -> str:
+    cause = SERVER_ERRORS.get(urlsplit(url).path, "see the captured log")
+    return f"{url} answered {status} (link shown on {shown_on}): {cause}"
+
+
 def _same_origin_links(page: Any, origin: str) -> list[str]:
     found = []
     for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)"):
@@ -150,7 +167,7 @@ def crawl(
             checked_urls.add(url)
             response = wide.context.request.get(url)
             if response.status >= 500:
-                problems.append(f"{url} answered {response.status} (link shown on {shown_on})")
+                problems.append(_server_error(url, response.status, shown_on))
             elif _denied(response.status, url, response.url, logged_in):
                 problems.append(
                     f"{url} answered {response.status} at {response.url} (link shown on {shown_on})"
@@ -167,7 +184,7 @@ def crawl(
         if response is None:
             continue
         if response.status >= 500:
-            problems.append(f"{url} answered {response.status} (link shown on {shown_on})")
+            problems.append(_server_error(url, response.status, shown_on))
             continue
         if _denied(response.status, url, final_url, logged_in):
             problems.append(f"{url} answered {response.status} at {final_url} (link shown on {shown_on})")
@@ -203,6 +220,8 @@ def test_every_page_a_person_can_reach_is_accessible_and_fits_a_phone(
     role: str, browser: Any, live_server: Any
 ) -> None:
     call_command("seed_demo", "--size", "small", stdout=io.StringIO())
+    SERVER_ERRORS.clear()
+    got_request_exception.connect(_remember_server_error)
     started = time.monotonic()
     contexts = [
         browser.new_context(
@@ -231,6 +250,7 @@ def test_every_page_a_person_can_reach_is_accessible_and_fits_a_phone(
     finally:
         for context in contexts:
             context.close()
+        got_request_exception.disconnect(_remember_server_error)
     RESULTS.mkdir(parents=True, exist_ok=True)
     report = {
         "role": role,
