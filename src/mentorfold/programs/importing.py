@@ -9,6 +9,7 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -488,12 +489,14 @@ def import_batch_commit(
     report(10, _("Checking that nobody joined since the preview"))
     emails = [r["email"] for r in batch.rows]
     _check_not_taken(emails)
-    report(30, _("Creating accounts and profiles"))
+    report(20, _("Preparing accounts and profiles"))
+    prepared = _prepare_people(batch)
+    report(40, _("Creating accounts and profiles"))
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
         _check_committable(batch)
         _check_not_taken(emails)
-        user_ids = _write_people(batch)
+        user_ids = _write_people(batch, prepared)
         batch.status = ImportBatch.Status.DONE
         batch.created_count = len(user_ids)
         batch.save(update_fields=["status", "created_count"])
@@ -526,74 +529,90 @@ def _check_not_taken(emails: list[str]) -> None:
         )
 
 
-def _write_people(batch: ImportBatch) -> list[int]:
-    """Bulk-create users, addresses, roles, profiles and languages for a checked batch; returns user ids."""
+@dataclass
+class _Prepared:
+    """Unsaved rows for a batch, built before the write transaction so the write lock is held only to insert."""
+
+    kind: str
+    users: list[User]
+    addresses: list[tuple[str, EmailAddress]]
+    profiles: list[tuple[str, LearnerProfile | MentorProfile]]
+    languages: list[tuple[str, Any]]
+    organization_names: set[str]
+
+
+def _prepare_people(batch: ImportBatch) -> _Prepared:
     rows = batch.rows
-    emails = [r["email"] for r in rows]
     users = [User(email=r["email"], full_name=r["full_name"]) for r in rows]
     for user in users:
         user.set_unusable_password()
-    User.objects.bulk_create(users, batch_size=1000)
-    by_email = dict(User.objects.filter(email__in=emails).values_list("email", "pk"))
-    EmailAddress.objects.bulk_create(
-        [EmailAddress(user_id=by_email[e], email=e, verified=False, primary=True) for e in emails],
-        batch_size=1000,
+    addresses = [(r["email"], EmailAddress(email=r["email"], verified=False, primary=True)) for r in rows]
+    language_ids = dict(Language.objects.values_list("code", "pk"))
+    profiles: list[tuple[str, LearnerProfile | MentorProfile]]
+    if batch.kind == ImportBatch.Kind.LEARNERS:
+        through: Any = LearnerProfile.languages.through
+        profiles = [
+            (
+                r["email"],
+                LearnerProfile(stage=r["stage"], date_of_birth=date.fromisoformat(r["date_of_birth"])),
+            )
+            for r in rows
+        ]
+        organization_names = {r["school"] for r in rows if r["school"]}
+    else:
+        through = MentorProfile.languages.through
+        profiles = [
+            (
+                r["email"],
+                MentorProfile(
+                    specialty=r["specialty"], capacity=r["capacity"], status=MentorProfile.Status.ONBOARDING
+                ),
+            )
+            for r in rows
+        ]
+        organization_names = {r["organization"] for r in rows if r["organization"]}
+    languages = [
+        (r["email"], through(language_id=language_ids[code])) for r in rows for code in r["languages"]
+    ]
+    return _Prepared(batch.kind, users, addresses, profiles, languages, organization_names)
+
+
+def _write_people(batch: ImportBatch, prepared: _Prepared) -> list[int]:
+    """Insert the prepared users, addresses, roles, profiles and languages in bulk; returns user ids."""
+    rows = batch.rows
+    User.objects.bulk_create(prepared.users, batch_size=1000)
+    by_email = dict(
+        User.objects.filter(email__in=[u.email for u in prepared.users]).values_list("email", "pk")
     )
+    for email, address in prepared.addresses:
+        address.user_id = by_email[email]
+    EmailAddress.objects.bulk_create([a for _e, a in prepared.addresses], batch_size=1000)
     role = Role.LEARNER if batch.kind == ImportBatch.Kind.LEARNERS else Role.MENTOR
     group, _created = Group.objects.get_or_create(name=role.value)
     User.groups.through.objects.bulk_create(
-        [User.groups.through(user_id=by_email[e], group_id=group.pk) for e in emails], batch_size=1000
+        [User.groups.through(user_id=pk, group_id=group.pk) for pk in by_email.values()], batch_size=1000
     )
-    if batch.kind == ImportBatch.Kind.LEARNERS:
-        schools = _org_ids({r["school"] for r in rows if r["school"]}, Organization.Kind.SCHOOL)
-        LearnerProfile.objects.bulk_create(
-            [
-                LearnerProfile(
-                    user_id=by_email[r["email"]],
-                    stage=r["stage"],
-                    date_of_birth=date.fromisoformat(r["date_of_birth"]),
-                    school_id=schools.get(r["school"].lower()),
-                )
-                for r in rows
-            ],
-            batch_size=1000,
+    learners = batch.kind == ImportBatch.Kind.LEARNERS
+    org_kind = Organization.Kind.SCHOOL if learners else Organization.Kind.HEALTH_SYSTEM
+    org_column = "school" if learners else "organization"
+    orgs = _org_ids(prepared.organization_names, org_kind)
+    org_of = {r["email"]: orgs.get(r[org_column].lower()) for r in rows if r[org_column]}
+    for email, profile in prepared.profiles:
+        profile.user_id = by_email[email]
+        if learners:
+            profile.school_id = org_of.get(email)  # type: ignore[union-attr]
+        else:
+            profile.organization_id = org_of.get(email)  # type: ignore[union-attr]
+    model: Any = LearnerProfile if learners else MentorProfile
+    model.objects.bulk_create([p for _e, p in prepared.profiles], batch_size=1000)
+    profile_ids = dict(model.objects.filter(user_id__in=by_email.values()).values_list("user_id", "pk"))
+    owner_field = "learnerprofile_id" if learners else "mentorprofile_id"
+    for email, link in prepared.languages:
+        setattr(link, owner_field, profile_ids[by_email[email]])
+    if prepared.languages:
+        type(prepared.languages[0][1]).objects.bulk_create(
+            [link for _e, link in prepared.languages], batch_size=1000
         )
-        profiles = dict(
-            LearnerProfile.objects.filter(user_id__in=by_email.values()).values_list("user_id", "pk")
-        )
-        through: Any = LearnerProfile.languages.through
-        owner_field = "learnerprofile_id"
-    else:
-        orgs = _org_ids(
-            {r["organization"] for r in rows if r["organization"]}, Organization.Kind.HEALTH_SYSTEM
-        )
-        MentorProfile.objects.bulk_create(
-            [
-                MentorProfile(
-                    user_id=by_email[r["email"]],
-                    specialty=r["specialty"],
-                    capacity=r["capacity"],
-                    organization_id=orgs.get(r["organization"].lower()),
-                    status=MentorProfile.Status.ONBOARDING,
-                )
-                for r in rows
-            ],
-            batch_size=1000,
-        )
-        profiles = dict(
-            MentorProfile.objects.filter(user_id__in=by_email.values()).values_list("user_id", "pk")
-        )
-        through = MentorProfile.languages.through
-        owner_field = "mentorprofile_id"
-    language_ids = dict(Language.objects.values_list("code", "pk"))
-    through.objects.bulk_create(
-        [
-            through(**{owner_field: profiles[by_email[r["email"]]], "language_id": language_ids[code]})
-            for r in rows
-            for code in r["languages"]
-        ],
-        batch_size=1000,
-    )
     return list(by_email.values())
 
 
