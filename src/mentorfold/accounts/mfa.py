@@ -4,6 +4,9 @@ A device on the account is not enough: every login path (allauth's login, the ad
 invitation) must leave an allauth "mfa" authentication record in the session before a privileged page opens.
 allauth writes that record when the authenticator code is checked (login step, re-authentication, or the code
 typed to activate the authenticator).
+
+Keep allauth's MFA_TRUST_ENABLED ("trust this browser") off: a trusted browser skips the code step, leaves no
+"mfa" record, and would be sent back to the login on every privileged page.
 """
 
 from __future__ import annotations

@@ -31,7 +31,8 @@ class RequireMFAForPrivilegedRoles:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is None or not requires_mfa(user) or request.path.startswith(f"/{settings.STATIC_URL}"):
+        static = "/" + settings.STATIC_URL.lstrip("/")
+        if user is None or request.path.startswith(static) or not requires_mfa(user):
             return self.get_response(request)
         if has_second_factor(user):
             if session_passed_mfa(request, user):
