@@ -283,6 +283,20 @@ def test_term_dates_are_validated(
     assert not Term.objects.filter(name="Spring 2027").exists()
 
 
+def test_a_coordinator_edits_a_terms_dates_but_not_its_status(
+    client: Any, coordinator: Any, term: Any
+) -> None:
+    client.force_login(coordinator)
+    url = reverse("programs:workspace_term", args=[term.pk])
+    assert "Move to: Matching" in client.get(url).content.decode()
+    response = client.post(url, _term_post(name="Summer 2027 (extended)", status="closed"))
+    assert response["Location"] == url
+    term.refresh_from_db()
+    assert term.name == "Summer 2027 (extended)" and term.status == Term.Status.OPEN
+    assert term.max_preferences == 5
+    assert AuditEvent.objects.filter(action="term.update", target_id=str(term.pk)).exists()
+
+
 def test_a_closed_term_cannot_be_edited(client: Any, coordinator: Any, term: Any) -> None:
     Term.objects.filter(pk=term.pk).update(status=Term.Status.CLOSED)
     client.force_login(coordinator)
