@@ -431,3 +431,12 @@ def test_people_page_links_mentors_to_the_workspace_not_the_admin(client: Any, c
     assert reverse("workspace_mentors") in body
     main = body.split('<main id="main"', 1)[1]
     assert "/admin/" not in main
+
+
+def test_coordinator_dashboard_links_onboarding_mentors_to_the_workspace(
+    client: Any, coordinator: Any
+) -> None:
+    client.force_login(coordinator)
+    MentorProfileFactory(onboarding=True)
+    body = client.get(reverse("dashboard")).content.decode()
+    assert f"{reverse('workspace_mentors')}?status=onboarding" in body
