@@ -76,10 +76,18 @@ def program_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def apply(request: HttpRequest, slug: str, term_pk: int) -> HttpResponse:
-    term = get_object_or_404(Term.objects.select_related("program"), pk=term_pk, program__slug=slug)
+    term = get_object_or_404(
+        Term.objects.select_related("program").exclude(status=Term.Status.DRAFT),
+        pk=term_pk,
+        program__slug=slug,
+        program__archived_at__isnull=True,
+    )
     learner = getattr(request.user, "learner_profile", None)
     if learner is None or not request.user.has_perm("programs.apply"):
         raise PermissionDenied
+    if term.status != Term.Status.OPEN:
+        # The page follows the term: no form once applications have closed.
+        return render(request, "programs/apply.html", {"term": term, "program": term.program, "closed": True})
     form = ApplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

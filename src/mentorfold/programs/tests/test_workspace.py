@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from mentorfold.core.models import AuditEvent
 from mentorfold.matching.models import MatchRun
-from mentorfold.programs import setup
+from mentorfold.programs import services, setup
 from mentorfold.programs.models import Program, Requirement, Site, Term
 
 from .factories import (
@@ -211,7 +211,10 @@ def test_an_archived_program_leaves_the_public_list_and_takes_no_applications(
     Term.objects.filter(pk=term.pk).update(status=Term.Status.OPEN)
     client.force_login(learner.user)
     response = client.post(reverse("programs:apply", args=[program.slug, term.pk]), {"statement": "Hi"})
-    assert "not taking applications" in response.content.decode()
+    assert response.status_code == 404 and not learner.enrollments.exists()
+    term.refresh_from_db()
+    with pytest.raises(ValidationError, match="not taking applications"):
+        services.enrollment_apply(learner=learner, term=term, statement="Hi")
 
 
 def test_a_program_with_an_open_term_cannot_be_archived(
@@ -348,9 +351,16 @@ def test_a_term_moves_one_step_at_a_time_with_its_checks(
 
 def test_learners_apply_only_while_the_term_is_open(client: Any, learner: Any, program: Any) -> None:
     term = TermFactory(program=program, status=Term.Status.DRAFT)
+    url = reverse("programs:apply", args=[program.slug, term.pk])
     client.force_login(learner.user)
-    response = client.post(reverse("programs:apply", args=[program.slug, term.pk]), {"statement": "Hi"})
-    assert "not taking applications" in response.content.decode()
+    assert client.get(url).status_code == 404  # a draft term is not published yet
+    Term.objects.filter(pk=term.pk).update(status=Term.Status.MATCHING)
+    body = client.get(url).content.decode()
+    assert "Applications for this term are closed" in body and "Send my application" not in body
+    client.post(url, {"statement": "Hi"})
+    assert not learner.enrollments.exists()
+    Term.objects.filter(pk=term.pk).update(status=Term.Status.OPEN)
+    assert "Send my application" in client.get(url).content.decode()
 
 
 # --- sites ----------------------------------------------------------------------------------------------
