@@ -27,8 +27,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from mentorfold.core.models import AuditEvent
 from mentorfold.matching.models import Mentorship
+from mentorfold.programs import compliance
 from mentorfold.programs import services as program_services
-from mentorfold.programs.models import Enrollment, RequirementRecord, Site
+from mentorfold.programs.models import Enrollment, Requirement, RequirementRecord, Site
 from mentorfold.shadowing.models import Booking
 from mentorfold.shadowing.selectors import hours
 
@@ -270,11 +271,9 @@ def learner_panels(
     )
     links = list(learner.guardian_links.select_related("guardian", "invitation").order_by("created_at"))
     return {
-        "enrollments": enrollments,
-        "open_enrollments": [
-            e for e in enrollments if e.status in {Enrollment.Status.APPLIED, Enrollment.Status.WAITLISTED}
-        ],
+        **_enrollment_panels(enrollments),
         "records": records,
+        "still_to_do": _still_to_do(learner, enrollments),
         "mentorships": mentorships,
         "bookings": bookings,
         "verified_hours": hours(verified),
@@ -283,6 +282,41 @@ def learner_panels(
         "resend_form_for": {link.pk for link in links if link.status == GuardianLink.Status.INVITED},
         "resend_form": resend_form,
     }
+
+
+def _enrollment_panels(enrollments: list[Enrollment]) -> dict[str, Any]:
+    return {
+        "enrollments": enrollments,
+        "open_enrollments": [
+            e for e in enrollments if e.status in {Enrollment.Status.APPLIED, Enrollment.Status.WAITLISTED}
+        ],
+    }
+
+
+def _still_to_do(learner: LearnerProfile, enrollments: list[Enrollment]) -> list[tuple[str, str]]:
+    """Program requirements of current accepted terms the learner has not met yet (two queries)."""
+    today = timezone.localdate()
+    program_ids = {
+        e.term.program_id
+        for e in enrollments
+        if e.status == Enrollment.Status.ACCEPTED and e.term.ends_on >= today
+    }
+    if not program_ids:
+        return []
+    requirements = Requirement.objects.filter(
+        program_id__in=program_ids, applies_to=Requirement.AppliesTo.LEARNER
+    ).select_related("program")
+    if learner.age_on(today) >= 18:
+        requirements = requirements.exclude(minors_only=True)
+    requirements = list(requirements.order_by("program__name", "name"))
+    latest = compliance.latest_record_states([learner.user_id], [r.pk for r in requirements])
+    out = []
+    for requirement in requirements:
+        blocker = compliance.record_blocker(requirement, latest.get((learner.user_id, requirement.pk)), today)
+        if blocker is not None:
+            assert requirement.program is not None
+            out.append((requirement.program.name, blocker.message))
+    return out
 
 
 def _coordinator_learner(request: HttpRequest, pk: int) -> LearnerProfile:

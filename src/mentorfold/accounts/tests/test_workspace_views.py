@@ -19,7 +19,12 @@ from mentorfold.accounts.tests.factories import (
 )
 from mentorfold.programs.models import Enrollment
 from mentorfold.programs.tests.factories import SiteFactory
-from mentorfold.shadowing.tests.factories import BookingFactory, EnrollmentFactory, RequirementRecordFactory
+from mentorfold.shadowing.tests.factories import (
+    BookingFactory,
+    EnrollmentFactory,
+    RequirementFactory,
+    RequirementRecordFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -255,6 +260,7 @@ def test_learner_detail_shows_programs_match_bookings_and_hours(
     enrollment = EnrollmentFactory(learner=LearnerProfileFactory(age=20))
     learner = enrollment.learner
     RequirementRecordFactory(person=learner.user, requirement__program=enrollment.term.program)
+    RequirementFactory(program=enrollment.term.program, name="Orientation")
     for _i in range(3):
         BookingFactory(learner=learner, verified_minutes=90, verified_at=timezone.now())
     url = reverse("learner_detail", args=[learner.pk])
@@ -267,6 +273,7 @@ def test_learner_detail_shows_programs_match_bookings_and_hours(
     assert len(many.captured_queries) == len(few.captured_queries)
     body = response.content.decode()
     assert enrollment.term.program.name in body
+    assert "Still to do" in body and "not done yet" in body
     assert "Verified hours: 4.5" in body
     assert reverse("people") in body
 
