@@ -289,11 +289,17 @@ def consent_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def opt_in(request: HttpRequest, pk: int) -> HttpResponse:
-    term = get_object_or_404(Term.objects.select_related("program"), pk=pk)
+    term = get_object_or_404(
+        Term.objects.select_related("program").exclude(status=Term.Status.DRAFT),
+        pk=pk,
+        program__archived_at__isnull=True,
+    )
     mentor = getattr(request.user, "mentor_profile", None)
     if mentor is None or not request.user.has_perm("programs.opt_in"):
         raise PermissionDenied
     current = term.mentor_opt_ins.filter(mentor=mentor).first()
+    if term.status == Term.Status.CLOSED:
+        return render(request, "programs/opt_in.html", {"term": term, "current": current, "closed": True})
     form = OptInForm(request.POST or None, initial={"capacity": current.capacity if current else 1})
     if request.method == "POST" and form.is_valid():
         try:

@@ -363,6 +363,20 @@ def test_learners_apply_only_while_the_term_is_open(client: Any, learner: Any, p
     assert "Send my application" in client.get(url).content.decode()
 
 
+def test_mentors_take_part_only_in_published_terms(client: Any, mentor: Any, program: Any) -> None:
+    term = TermFactory(program=program, status=Term.Status.DRAFT)
+    url = reverse("programs:opt_in", args=[term.pk])
+    client.force_login(mentor.user)
+    assert client.get(url).status_code == 404
+    Term.objects.filter(pk=term.pk).update(status=Term.Status.CLOSED)
+    assert "no longer takes mentors" in client.get(url).content.decode()
+    client.post(url, {"capacity": "2"})
+    assert not term.mentor_opt_ins.exists()
+    Term.objects.filter(pk=term.pk).update(status=Term.Status.OPEN)
+    assert client.post(url, {"capacity": "2"}).status_code == 302
+    assert term.mentor_opt_ins.get().capacity == 2
+
+
 # --- sites ----------------------------------------------------------------------------------------------
 
 
