@@ -48,6 +48,14 @@ def test_learner_ranks_coordinator_matches_and_publishes(
     page.get_by_role("button", name="Move Dr. Maria Rivera up").focus()
     page.keyboard.press("Enter")
     page.locator("#ranking li").first.filter(has_text="Maria Rivera").wait_for()
+    # The focus stays with Rivera (now first, so on "Move down"), and the chosen mentors left the add-list.
+    page.wait_for_function("document.activeElement && document.activeElement.getAttribute('aria-label')")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Move Dr. Maria Rivera down"
+    assert page.get_by_role("button", name="Add Dr. Grace Kim to my list").count() == 0
+    page.set_viewport_size({"width": 375, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=str(output_dir / "1a-learner-ranks-375px.png"), full_page=True)
+    page.set_viewport_size({"width": 1100, "height": 900})
     page.screenshot(path=str(output_dir / "1-learner-ranks.png"), full_page=True)
     assert list(
         Preference.objects.filter(learner=learner)
@@ -70,8 +78,10 @@ def test_learner_ranks_coordinator_matches_and_publishes(
     page.get_by_role("progressbar").wait_for()
     page.get_by_text("0 blocking pairs — stable").first.wait_for()
     page.screenshot(path=str(output_dir / "2-run-result.png"), full_page=True)
-    page.get_by_role("button", name="Publish this run").click()
-    page.get_by_text("Published: 2 mentorships created.").wait_for()
+    page.get_by_role("link", name="Publish this run").click()
+    page.get_by_label("I checked the result and want to publish it").check()
+    page.get_by_role("button", name="Publish now").click()
+    page.get_by_text("Published: 2 mentorships created").first.wait_for()
     assert any(learner.user.email in m.to for m in mailoutbox)
     page.get_by_role("link", name="All runs of this term").click()
     page.get_by_role("heading", name="Side by side").wait_for()

@@ -94,6 +94,7 @@ def preferences(request: HttpRequest, term_pk: int) -> HttpResponse:
     learner, term = _learner_and_term(request, term_pk)
     errors: list[str] = []
     status = 200
+    focus: tuple[int, str] | None = None
     if request.method == "POST":
         form = RankingActionForm(request.POST)
         if not form.is_valid():
@@ -110,31 +111,98 @@ def preferences(request: HttpRequest, term_pk: int) -> HttpResponse:
                     services.preference_move(
                         learner=learner, term=term, mentor_id=data["mentor"], action=data["action"]
                     )
+                focus = (data["mentor"] or 0, data["action"])
             except ValidationError as exc:
                 errors = _errors(exc)
         if not request.htmx and not errors:
-            return redirect("matching:preferences", term_pk=term.pk)
+            return redirect(reverse("matching:preferences", args=[term.pk]) + _query(request.GET))
     ranked = selectors.rankings(learner=learner, term=term)
-    context = {
+    # Filters travel in the query string, also on the list's htmx posts, so both lists re-render alike.
+    filter_form = MentorFilterForm(request.GET)
+    filters = filter_form.filters()
+    filter_query = _query(filters)
+    context: dict[str, Any] = {
         "term": term,
         "ranked": ranked,
         "errors": errors,
         "is_open": services.preferences_are_open(term),
         "max": term.max_preferences,
+        "filters": filters,
+        "filter_form": filter_form,
+        "post_url": reverse("matching:preferences", args=[term.pk]) + filter_query,
+        **_focus_target([p.mentor_id for p in ranked], focus),
     }
+    if context["is_open"]:
+        context.update(_mentor_choices(learner=learner, term=term, filters=filters, ranked=ranked))
     if request.htmx and request.method == "POST":
-        return render(request, "matching/_ranking_list.html", context)
-    filter_form = MentorFilterForm(request.GET)
-    filters = filter_form.filters()
+        context["oob"] = True
+        return render(request, "matching/_ranking_update.html", context, status=status)
+    return render(request, "matching/preferences.html", context, status=status)
+
+
+def _query(values: Any) -> str:
+    """``?language=es&fits_schedule=1`` from the filters that are set, or ``""``."""
+    keep = {
+        k: ("1" if v is True else v)
+        for k, v in dict(values).items()
+        if v and k in MentorFilterForm.base_fields
+    }
+    return "?" + urlencode(keep) if keep else ""
+
+
+def _focus_target(ids: list[int], focus: tuple[int, str] | None) -> dict[str, Any]:
+    """Which button keeps the keyboard focus after the list re-renders: the moved mentor's, or the list."""
+    if focus is None:
+        return {"focus_mentor": None, "focus_button": "", "focus_list": False}
+    mentor_id, action = focus
+    if mentor_id not in ids:  # removed (or the whole order changed): the list itself takes the focus
+        return {"focus_mentor": None, "focus_button": "", "focus_list": action in {"remove", "order"}}
+    i, last = ids.index(mentor_id), len(ids) - 1
+    prefer = {"up": ["up", "down"], "down": ["down", "up"], "add": ["up", "down"]}.get(action, [])
+    for button in [*prefer, "remove"]:
+        if (button == "up" and i > 0) or (button == "down" and i < last) or button == "remove":
+            return {"focus_mentor": mentor_id, "focus_button": button, "focus_list": False}
+    return {"focus_mentor": None, "focus_button": "", "focus_list": True}
+
+
+def _half_day_labels(codes: list[str]) -> list[str]:
+    """``["mon-am"]`` → ``["Monday morning"]`` in the page's language."""
+    from mentorfold.accounts.models import WEEKDAY_CHOICES
+
+    days = dict(WEEKDAY_CHOICES)
+    parts = {"am": _("morning"), "pm": _("afternoon")}
+    out = []
+    for code in codes or []:
+        day, _sep, part = str(code).partition("-")
+        if day in days and part in parts:
+            out.append(_("%(day)s %(part)s") % {"day": days[day], "part": parts[part]})
+    return out
+
+
+def _mentor_choices(
+    *, learner: LearnerProfile, term: Term, filters: dict[str, Any], ranked: list[Any]
+) -> dict[str, Any]:
+    """Mentors the learner may still add, and the true reason when there are none."""
+    from mentorfold.programs import compliance
+
     ranked_ids = {p.mentor_id for p in ranked}
-    context["filters"] = filters
-    context["filter_form"] = filter_form
-    context["mentors"] = [
-        e
-        for e in selectors.eligible_mentors(learner=learner, term=term, **filters)
+    eligible = selectors.eligible_mentors(learner=learner, term=term, **filters)
+    mentors = [
+        {"e": e, "half_days": _half_day_labels(e.opt_in.availability)}
+        for e in eligible
         if e.mentor.pk not in ranked_ids
     ]
-    return render(request, "matching/preferences.html", context, status=status)
+    empty_reason = ""
+    if not mentors:
+        if any(filters.values()):
+            empty_reason = "filters"
+        elif eligible:
+            empty_reason = "all_ranked"
+        elif compliance.learner_blockers(learner, program=term.program):
+            empty_reason = "requirements"
+        else:
+            empty_reason = "none_open"
+    return {"mentors": mentors, "empty_reason": empty_reason}
 
 
 @login_required

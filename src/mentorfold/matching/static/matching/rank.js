@@ -44,6 +44,12 @@
       if (!list.dataset.bound) { list.dataset.bound = "1"; bind(list); }
     });
   }
+  // Keep the keyboard where it was: the server marks the moved mentor's button (or the list) autofocus.
+  function refocus() {
+    var target = document.querySelector("#ranking [autofocus], #ranking[autofocus]");
+    if (target && document.activeElement !== target) { target.focus(); }
+  }
   document.addEventListener("DOMContentLoaded", init);
   document.addEventListener("htmx:afterSwap", init);
+  document.addEventListener("htmx:afterSettle", refocus);
 })();
