@@ -99,9 +99,12 @@ def test_coordinator_confirms_with_method_then_consent_counts(
     link = GuardianLink.objects.get(learner=minor)
 
     client.force_login(coordinator)
-    dashboard = client.get(reverse("dashboard")).content.decode()
+    for _ in range(4):  # the panel's queries do not grow with the number of waiting links
+        GuardianLinkFactory(status=GuardianLink.Status.ACCEPTED)
+    with django_assert_max_num_queries(16):
+        dashboard = client.get(reverse("dashboard")).content.decode()
     assert "Guardians to confirm" in dashboard and "Minh Tran" in dashboard
-    with django_assert_max_num_queries(25):
+    with django_assert_max_num_queries(13):
         page = client.get(reverse("learner_detail", args=[minor.pk]))
     assert "Confirm guardian" in page.content.decode()
 
@@ -126,7 +129,9 @@ def test_coordinator_confirms_with_method_then_consent_counts(
     assert record.signed_by == link.guardian
     # Confirming twice is refused, not a second audit event.
     assert client.post(url, {"method": "phone"}).status_code == 400
-    assert "Guardians to confirm" not in client.get(reverse("dashboard")).content.decode()
+    assert (
+        "Minh Tran" not in client.get(reverse("dashboard")).content.decode().split("Guardians to confirm")[-1]
+    )
 
 
 @pytest.mark.parametrize("role", ["mentor", "learner", "guardian"])
