@@ -78,6 +78,8 @@ class LearnerProfileAdmin(admin.ModelAdmin):
     search_fields = ["user__full_name", "user__email"]
     list_select_related = ["user", "school"]
     autocomplete_fields = ["user"]
+    # Corrected on the learner page with a reason (learner_correct_birth_date), so it is audited.
+    readonly_fields = ["date_of_birth"]
 
 
 @admin.register(GuardianLink)
@@ -86,6 +88,16 @@ class GuardianLinkAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     list_select_related = ["learner__user", "guardian"]
     raw_id_fields = ["guardian", "learner"]
+    # A link counts only when a coordinator confirms it on the learner page (guardian_link_confirm, audited).
+    readonly_fields = [
+        "guardian",
+        "status",
+        "accepted_at",
+        "verified_at",
+        "verified_by",
+        "verification_method",
+        "verification_note",
+    ]
 
 
 @admin.register(ReviewerProfile)

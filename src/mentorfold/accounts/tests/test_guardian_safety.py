@@ -275,3 +275,14 @@ def test_only_coordinators_correct_birth_dates(
         services.learner_correct_birth_date(
             learner=minor_learner, actor=user, date_of_birth=date(1990, 1, 1), reason="x"
         )
+
+
+def test_the_admin_cannot_confirm_a_link_or_change_a_birth_date(client: Any, coordinator: Any) -> None:
+    coordinator.is_staff = coordinator.is_superuser = True
+    coordinator.save(update_fields=["is_staff", "is_superuser"])
+    link = GuardianLinkFactory(status=GuardianLink.Status.ACCEPTED)
+    client.force_login(coordinator)
+    page = client.get(reverse("admin:accounts_guardianlink_change", args=[link.pk])).content.decode()
+    assert 'name="status"' not in page and 'name="verification_method"' not in page
+    learner_page = client.get(reverse("admin:accounts_learnerprofile_change", args=[link.learner_id]))
+    assert 'name="date_of_birth"' not in learner_page.content.decode()
