@@ -19,10 +19,7 @@ def panels(request: HttpRequest) -> list[Panel]:
         out.append(
             Panel(
                 "matching/panels/learner.html",
-                {
-                    "mentorships": selectors.mentorships_of_learner(learner),
-                    "enrollments": selectors.open_terms_for_learner(learner),
-                },
+                {"states": selectors.learner_match_states(learner)},
                 order=20,
             )
         )

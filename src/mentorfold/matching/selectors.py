@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mentorfold.accounts.models import LearnerProfile, MentorProfile
+from mentorfold.programs import compliance
 from mentorfold.programs.models import Enrollment, MentorTermOptIn, Site, Term
 
 from .models import MatchAssignment, MatchRun, MentorDecision, Mentorship, Preference
@@ -294,3 +295,59 @@ def publication_counts(run: MatchRun) -> dict[str, int]:
     from .publication import publication_counts as counts
 
     return counts(run)
+
+
+def learner_match_states(learner: LearnerProfile) -> list[dict[str, Any]]:
+    """One matching state per accepted term, with its one next step (4 queries, plus compliance per open term).
+
+    ``matched`` (a current mentorship), ``rank`` (open term, nothing ranked yet), ``blocked`` (open term,
+    requirements unfinished: the programs panel says what to do), ``ranked`` (open term, a list sent),
+    ``not_matched`` (a run was published without a mentor for them), ``waiting`` (otherwise).
+    """
+    from django.db.models import Count
+
+    enrollments = open_terms_for_learner(learner)
+    term_ids = [e.term_id for e in enrollments]
+    current = {
+        m.term_id: m
+        for m in Mentorship.objects.filter(learner=learner, term_id__in=term_ids, status__in=CURRENT)
+        .select_related("mentor__user")
+        .order_by("created_at")
+    }
+    ranked = dict(
+        Preference.objects.filter(learner=learner, term_id__in=term_ids)
+        .values_list("term_id")
+        .annotate(n=Count("pk"))
+        .values_list("term_id", "n")
+    )
+    published = set(
+        MatchRun.objects.filter(term_id__in=term_ids, status=MatchRun.Status.PUBLISHED).values_list(
+            "term_id", flat=True
+        )
+    )
+    states = []
+    for e in enrollments:
+        term = e.term
+        if term.status in {Term.Status.DRAFT, Term.Status.CLOSED}:
+            continue
+        if term.pk in current:
+            state = "matched"
+        elif term.status == Term.Status.OPEN and not ranked.get(term.pk):
+            # Unfinished requirements are the programs panel's next step; do not offer a second one.
+            blocked = compliance.learner_blockers(learner, program=term.program)
+            state = "blocked" if blocked else "rank"
+        elif term.status == Term.Status.OPEN:
+            state = "ranked"
+        elif term.pk in published:
+            state = "not_matched"
+        else:
+            state = "waiting"
+        states.append(
+            {
+                "term": term,
+                "state": state,
+                "mentorship": current.get(term.pk),
+                "ranked": ranked.get(term.pk, 0),
+            }
+        )
+    return states

@@ -83,11 +83,22 @@ def learner_enrollment_status(learner: LearnerProfile) -> list[dict[str, Any]]:
         .select_related("term__program")
         .order_by("-created_at")[:10]
     )
+    # Terms where the learner already has a mentor (matching's Mentorship), so "ready" never sits beside "matched".
+    matched_terms = set(
+        learner.mentorships.filter(status__in=["active", "paused"]).values_list("term_id", flat=True)
+    )
     rows = []
     for enrollment in enrollments:
         program = enrollment.term.program
         blockers = compliance.learner_blockers(learner, program=program)
-        rows.append({"enrollment": enrollment, "program": program, "blockers": blockers})
+        rows.append(
+            {
+                "enrollment": enrollment,
+                "program": program,
+                "blockers": blockers,
+                "has_mentor": enrollment.term_id in matched_terms,
+            }
+        )
     return rows
 
 
