@@ -140,10 +140,12 @@ _ROOM_THEN_NUMBER = re.compile(
 _TLD = r"(?:com|net|org|edu|gov|us|es|mx|vn|so|ru|cn|af|io|co|info|biz|me|uk|ca)"
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("email", re.compile(r"[\w.+-]+\s*(?:@|＠)\s*[\w-]+", re.I)),
-    ("email", re.compile(rf"[\w.+-]+\s*{_AT}\s*[\w-]+\s*{_DOT}\s*{_TLD}\b", re.I)),
+    # Each match starts at the beginning of a run of name characters (the lookbehind), so a long run such
+    # as "1-1-1-…" is tried once, not from every position: linear time on hostile input.
+    ("email", re.compile(r"(?<![\w.+-])[\w.+-]+\s*(?:@|＠)\s*[\w-]+", re.I)),
+    ("email", re.compile(rf"(?<![\w.+-])[\w.+-]+\s*{_AT}\s*[\w-]+\s*{_DOT}\s*{_TLD}\b", re.I)),
     ("email", re.compile(rf"\b(?:{_EMAIL_PROVIDERS})\b", re.I)),
-    ("email", re.compile(rf"\b[\w-]+\.{_TLD}\b|\b[\w-]+\s*{_DOT_WORD}\s*{_TLD}\b", re.I)),
+    ("email", re.compile(rf"(?<![\w-])[\w-]+\.{_TLD}\b|(?<![\w-])[\w-]+\s*{_DOT_WORD}\s*{_TLD}\b", re.I)),
     ("ssn", re.compile(r"\b\d{3}[- .]\d{2}[- .]\d{4}\b")),
     ("date", re.compile(r"\b\d{1,4}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d{1,4}\b")),
     ("date", re.compile(rf"(?:{_MONTHS})\.?\s*(?:de\s+)?\d{{1,2}}(?!\d)", re.I)),
