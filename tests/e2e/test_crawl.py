@@ -85,14 +85,20 @@ OVERFLOW = """() => {
 
 
 def url_pattern(url: str) -> str:
-    """The page a URL shows, without its ids: ``/people/12/?page=2`` -> ``/people/<id>/?page``."""
+    """The page a URL shows, without its ids: ``/people/12/?kind=mentors&page=2`` -> ``/people/<id>/?kind=mentors&page``."""
     parts = urlsplit(url)
     path = re.sub(
         r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?=/|$)", "/<uuid>", parts.path
     )
     path = re.sub(r"/\d+(?=/|$)", "/<id>", path)
     path = re.sub(r"/verify/[^/]+/", "/verify/<code>/", path)
-    keys = sorted({key for key, _value in parse_qsl(parts.query, keep_blank_values=True)})
+    # A filter such as ?kind=mentors is another page; ?page=3 or ?q=smith is the same page again.
+    keys = sorted(
+        {
+            f"{key}={value}" if re.fullmatch(r"[a-z_-]{1,20}", value) and key not in {"q", "next"} else key
+            for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        }
+    )
     return path + ("?" + "&".join(keys) if keys else "")
 
 
