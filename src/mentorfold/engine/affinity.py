@@ -7,6 +7,7 @@ and one sparse product for the whole applications x reviewers matrix. Pure: stri
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -220,13 +221,18 @@ def tfidf(documents: Sequence[str]) -> sp.csr_array:
     n = len(documents)
     lengths = np.zeros(n, dtype=np.int64)
     cols: list[int] = []
+    vals: list[int] = []
     for r, doc in enumerate(documents):
-        tokens = tokenize(doc)
-        lengths[r] = len(tokens)
-        cols.extend([vocab.setdefault(tok, len(vocab)) for tok in tokens])
+        # Count words in C first: the stop-word filter and vocabulary then see each distinct word once.
+        counted = Counter(_TOKEN.findall(_POSSESSIVE.sub("", doc.lower()).replace("'", "")))
+        kept = [(w, c) for w, c in counted.items() if len(w) > 1 and w not in STOPWORDS]
+        lengths[r] = len(kept)
+        for w, c in kept:
+            cols.append(vocab.setdefault(w, len(vocab)))
+            vals.append(c)
     rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
     counts = sp.csr_array(
-        (np.ones(len(cols)), (rows, np.asarray(cols, dtype=np.int64))),
+        (np.asarray(vals, dtype=np.float64), (rows, np.asarray(cols, dtype=np.int64))),
         shape=(n, max(len(vocab), 1)),
     )
     counts.sum_duplicates()
@@ -249,6 +255,19 @@ def _indicator(sets: list[frozenset[str]], names: dict[str, int]) -> sp.csr_arra
         (np.ones(len(r)), (np.asarray(r, dtype=np.int64), np.asarray(c, dtype=np.int64))),
         shape=(len(sets), max(len(names), 1)),
     )
+
+
+# Below this many cells the left factor is made dense and multiplied by BLAS (much faster than a sparse
+# product for the short vocabularies of grant texts); above it the product stays sparse to bound memory.
+_DENSE_CELLS = 25_000_000
+
+
+def _product(left: sp.csr_array, right: sp.csr_array) -> npt.NDArray[np.float64]:
+    """Dense ``left @ right.T`` for sparse rows of the same vocabulary."""
+    right_t = np.ascontiguousarray(right.T.toarray(), dtype=np.float64)
+    if left.shape[0] * left.shape[1] <= _DENSE_CELLS:
+        return np.ascontiguousarray(left.toarray() @ right_t)
+    return np.ascontiguousarray(left @ right_t, dtype=np.float64)
 
 
 def affinity_matrix(
@@ -303,7 +322,7 @@ def affinity_matrix(
         return np.zeros((n_app, n_rev), dtype=np.float64)
     matrix = tfidf(list(application_texts) + list(reviewer_texts))
     apps, revs = matrix[:n_app], matrix[n_app:]
-    score = np.asarray((apps @ revs.T).toarray(), dtype=np.float64)
+    score = _product(apps, revs)
     # Topics are few: an indicator product keeps the bonus sparse and fast.
     names: dict[str, int] = {}
     a_sets = [topic_set(t) for t in application_topics]
@@ -311,9 +330,10 @@ def affinity_matrix(
     a_ind = _indicator(a_sets, names)
     r_ind = _indicator(r_sets, names)
     a_ind.resize((n_app, max(len(names), 1)))
-    shared = np.asarray((a_ind @ r_ind.T).toarray(), dtype=np.float64)
+    shared = _product(a_ind, r_ind)
     sizes = np.array([max(len(s), 1) for s in a_sets], dtype=np.float64)
-    score += TOPIC_BONUS * shared / sizes[:, None]
+    shared *= (TOPIC_BONUS / sizes)[:, None]
+    score += shared
     # Rounding can push a self-similarity a hair above 1: keep the documented range exact.
     np.clip(score, 0.0, 1.0 + TOPIC_BONUS, out=score)
     return score

@@ -33,7 +33,9 @@ BoolArray = npt.NDArray[np.bool_]
 _TIE_EPS = 1e-9
 # Applications nearest the margin solved exactly to find a strong incumbent before fixing the rest.
 _CORE_SIZE = 200
-_CORE_TIME_LIMIT = 0.5
+# The core search stops after this many branch-and-bound nodes, not after a wall-clock time: a time limit
+# would make the incumbent, and so the final awards, depend on the machine's speed and load.
+_CORE_NODE_LIMIT = 500
 
 
 class InfeasibleAllocation(ValueError):
@@ -238,20 +240,30 @@ def _units_from_x(prob: SolverInput, idx: IntArray, x: FloatArray) -> IntArray:
     return np.where(np.round(x).astype(bool), prob.hi[idx], 0).astype(np.int64)
 
 
-def _milp(prob: SolverInput, box: _Box, idx: IntArray, time_limit: float, mip_rel_gap: float) -> Any:
+def _milp(
+    prob: SolverInput,
+    box: _Box,
+    idx: IntArray,
+    time_limit: float,
+    mip_rel_gap: float,
+    node_limit: int | None = None,
+) -> Any:
     c, lb, ub, a_ub, b_ub = _model(prob, box, idx)
+    options: dict[str, Any] = {
+        "time_limit": time_limit,
+        "mip_rel_gap": mip_rel_gap,
+        "disp": False,
+        # HiGHS presolve is very slow on a dense budget row with thousands of columns.
+        "presolve": idx.size <= 2000,
+    }
+    if node_limit is not None:
+        options["node_limit"] = node_limit
     return milp(
         c,
         integrality=np.ones(c.size),
         bounds=Bounds(lb, ub),
         constraints=LinearConstraint(a_ub, -np.inf, b_ub),
-        # HiGHS presolve is very slow on a dense budget row with thousands of columns.
-        options={
-            "time_limit": time_limit,
-            "mip_rel_gap": mip_rel_gap,
-            "disp": False,
-            "presolve": idx.size <= 2000,
-        },
+        options=options,
     )
 
 
@@ -456,7 +468,7 @@ def _solve_units(prob: SolverInput, *, time_limit: float, mip_rel_gap: float) ->
             )
             core_box.y_lo[core], core_box.y_hi[core] = box.y_lo[core], box.y_hi[core]
             core_box.u_lo[core], core_box.u_hi[core] = box.u_lo[core], box.u_hi[core]
-            res = _milp(prob, core_box, core, min(time_limit, _CORE_TIME_LIMIT), mip_rel_gap)
+            res = _milp(prob, core_box, core, time_limit, mip_rel_gap, node_limit=_CORE_NODE_LIMIT)
             if res.x is not None:
                 candidate = held.copy()
                 candidate[core] = _units_from_x(prob, core, res.x)

@@ -395,8 +395,12 @@ class AssignmentRun(models.Model):
     objective = models.FloatField(default=0.0)
     bound = models.FloatField(default=0.0)
     gap = models.FloatField(default=0.0)
+    # The gap re-computed by Assignment.verify() from the inputs and the dual certificate before storing.
+    verified_gap = models.FloatField(null=True, blank=True)
     tolerance = models.FloatField(default=0.0)
     seconds = models.FloatField(default=0.0)
+    # Seconds the write step held the cycle lock (the computation before it holds none).
+    write_seconds = models.FloatField(null=True, blank=True)
     # Groups of reviewers sharing no application: calibration can only compare reviewers within a group.
     n_components = models.PositiveIntegerField(default=1)
     # {application_id: [[reviewer_id, score, reason, detail], ...]} best alternatives not assigned.
@@ -411,7 +415,8 @@ class AssignmentRun(models.Model):
 
     @property
     def is_optimal(self) -> bool:
-        return self.gap <= self.tolerance
+        gap = self.gap if self.verified_gap is None else max(self.gap, self.verified_gap)
+        return gap <= self.tolerance
 
 
 class Assignment(models.Model):

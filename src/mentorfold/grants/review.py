@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from scipy.sparse.csgraph import connected_components
@@ -33,9 +34,11 @@ from .models import (
     Review,
     ReviewerDeclaration,
 )
-from .state import lock_unfrozen_cycle
+from .state import lock_unfrozen_cycle, refuse_if_frozen
 
 EXPLAIN_TOP = 3
+# New conflicts written per transaction: keeps each cycle lock well under a second.
+CONFLICT_BATCH = 10_000
 COMMENT_MAX = 2000
 # Stored explanation codes (older runs keep them too) for the engine's reasons.
 EXPLAIN_CODES = {
@@ -57,31 +60,45 @@ def is_reviewer(user: Any) -> bool:
 def conflicts_detect(*, cycle: GrantCycle, actor: Any = None) -> dict[str, int]:
     """Store every detected conflict (kept even if the data changes later; dismissed ones stay dismissed).
 
-    Detection reads outside any transaction; the write is one short transaction under the cycle lock.
+    Detection reads outside any transaction; new conflicts are written in batches, each its own short
+    transaction under the cycle lock (a first run can add 100,000 rows), and assignments of newly
+    conflicted pairs end in the last one.
     """
     found = conflict_detection.detect(cycle)
-    with transaction.atomic():
-        return _conflicts_store(cycle=cycle, found=found, actor=actor)
-
-
-def _conflicts_store(*, cycle: GrantCycle, found: list[Any], actor: Any) -> dict[str, int]:
-    cycle = lock_unfrozen_cycle(cycle.pk)
     known = set(Conflict.objects.filter(cycle=cycle).values_list("reviewer_id", "application_id", "source"))
+    new = [f for f in found if (f.reviewer_id, f.application_id, f.source) not in known]
+    for start in range(0, len(new), CONFLICT_BATCH):
+        with transaction.atomic():
+            lock_unfrozen_cycle(cycle.pk)
+            _conflicts_insert(cycle, new[start : start + CONFLICT_BATCH])
+    with transaction.atomic():
+        cycle = lock_unfrozen_cycle(cycle.pk)
+        return _conflicts_finish(cycle=cycle, found=found, actor=actor)
+
+
+def _conflicts_insert(cycle: GrantCycle, found: list[Any]) -> None:
     created = now_value()
     insert_rows(
         Conflict,
         ["cycle_id", "reviewer_id", "application_id", "source", "status", "reason", "created_at"],
-        [
-            (cycle.pk, f.reviewer_id, f.application_id, f.source, f.status, f.reason, created)
-            for f in found
-            if (f.reviewer_id, f.application_id, f.source) not in known
-        ],
+        [(cycle.pk, f.reviewer_id, f.application_id, f.source, f.status, f.reason, created) for f in found],
     )
+
+
+def _conflicts_finish(*, cycle: GrantCycle, found: list[Any], actor: Any) -> dict[str, int]:
     removed = _drop_conflicted_assignments(cycle)
     counts = Counter(f.source for f in found)
     if actor is not None:
         audit(actor=actor, action="grants.conflicts_detected", target=cycle, data=dict(counts))
     return {"found": len(found), "assignments_removed": removed, **counts}
+
+
+def _conflicts_store(*, cycle: GrantCycle, found: list[Any], actor: Any) -> dict[str, int]:
+    """All in the caller's transaction (a declaration adds a handful of conflicts)."""
+    cycle = lock_unfrozen_cycle(cycle.pk)
+    known = set(Conflict.objects.filter(cycle=cycle).values_list("reviewer_id", "application_id", "source"))
+    _conflicts_insert(cycle, [f for f in found if (f.reviewer_id, f.application_id, f.source) not in known])
+    return _conflicts_finish(cycle=cycle, found=found, actor=actor)
 
 
 def _drop_conflicted_assignments(cycle: GrantCycle) -> int:
@@ -187,16 +204,17 @@ def reviewer_capacity(cycle: GrantCycle, profile_max_load: int) -> int:
     return min(int(profile_max_load), int(cycle.reviewer_max_load))
 
 
-@transaction.atomic
-def assignment_run(*, cycle: GrantCycle, actor: Any = None, explain: bool = True) -> AssignmentRun:
-    """Optimal reviewer assignment by affinity, conflicts forbidden, load limits kept.
+@dataclass(frozen=True)
+class _AssignmentData:
+    """What one assignment solve reads from the database (plain values, read outside any transaction)."""
 
-    Pairs that already have a review stay as they are; everything else is re-solved. The run stores the
-    engine's optimality certificate and, per application, the best reviewers it did not get and why.
-    """
-    cycle = lock_unfrozen_cycle(cycle.pk)
-    started = time.perf_counter()
-    conflicts_detect(cycle=cycle)
+    apps: list[tuple[Any, ...]]
+    profiles: list[tuple[Any, ...]]
+    kept: list[tuple[int, int]]
+    conflicts: list[tuple[int, int]]
+
+
+def _assignment_data(cycle: GrantCycle) -> _AssignmentData:
     apps = list(
         Application.objects.filter(cycle=cycle, status=Application.Status.SUBMITTED)
         .order_by("pk")
@@ -205,12 +223,75 @@ def assignment_run(*, cycle: GrantCycle, actor: Any = None, explain: bool = True
     profiles = list(
         ReviewerProfile.objects.order_by("user_id").values_list("user_id", "expertise", "max_load")
     )
+    reviewed = set(Review.objects.filter(cycle=cycle).values_list("application_id", "reviewer_id"))
+    assigned = Assignment.objects.filter(cycle=cycle).values_list("application_id", "reviewer_id")
+    conflicts = list(
+        Conflict.objects.filter(cycle=cycle, status__in=Conflict.BLOCKING).values_list(
+            "application_id", "reviewer_id"
+        )
+    )
+    return _AssignmentData(
+        apps=apps,
+        profiles=profiles,
+        kept=[pair for pair in assigned if pair in reviewed],
+        conflicts=conflicts,
+    )
+
+
+def _assignment_state(cycle: GrantCycle) -> tuple[Any, ...]:
+    """A cheap summary of everything an assignment depends on, compared before and after the solve.
+
+    Counts, id sums and largest ids per table (a handful of indexed aggregate queries, no rows fetched),
+    so the check under the cycle lock stays in milliseconds even with 100,000 conflicts. Any insert,
+    delete or status change in these sets moves at least one of them; texts cannot change after submit.
+    """
+
+    def summary(qs: Any) -> tuple[Any, ...]:
+        agg = qs.aggregate(n=Count("pk"), total=Sum("pk"), top=Max("pk"))
+        return (agg["n"], agg["total"], agg["top"])
+
+    profiles = ReviewerProfile.objects.aggregate(n=Count("pk"), total=Sum("user_id"), load=Sum("max_load"))
+    return (
+        summary(Application.objects.filter(cycle=cycle, status=Application.Status.SUBMITTED)),
+        summary(Review.objects.filter(cycle=cycle)),
+        summary(Assignment.objects.filter(cycle=cycle)),
+        summary(Conflict.objects.filter(cycle=cycle, status__in=Conflict.BLOCKING)),
+        (profiles["n"], profiles["total"], profiles["load"]),
+        AssignmentRun.objects.filter(cycle=cycle).aggregate(top=Max("pk"))["top"],
+        (cycle.reviewers_per_application, cycle.reviewer_max_load, cycle.reviewer_min_load),
+    )
+
+
+def _pairs_array(pairs: list[tuple[int, int]], app_index: dict[int, int], rev_index: dict[int, int]) -> Any:
+    rows = [(app_index[a], rev_index[r]) for a, r in pairs if a in app_index and r in rev_index]
+    return np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+
+
+def assignment_run(*, cycle: GrantCycle, actor: Any = None, explain: bool = True) -> AssignmentRun:
+    """Optimal reviewer assignment by affinity, conflicts forbidden, load limits kept.
+
+    Pairs that already have a review stay as they are; everything else is re-solved. The run stores the
+    engine's optimality certificate, re-checked by ``Assignment.verify()``, and, per application, the best
+    reviewers it did not get and why.
+
+    Everything is read and computed outside any transaction (affinity, solve, verification, explanations);
+    the write is one short transaction that locks the cycle, re-checks that the cycle is not frozen and
+    that nothing the solve read has changed (no newer run, no new review or conflict), then writes in bulk.
+    """
+    refuse_if_frozen(cycle)
+    started = time.perf_counter()
+    conflicts_detect(cycle=cycle)
+    state = _assignment_state(cycle)
+    data = _assignment_data(cycle)
+    apps, profiles = data.apps, data.profiles
     if not apps:
         raise ValidationError(_("There are no submitted applications to assign."))
     if not profiles:
         raise ValidationError(_("There are no reviewers yet. Invite reviewers first."))
-    app_index = {pk: i for i, (pk, *_rest) in enumerate(apps)}
-    rev_index = {uid: j for j, (uid, *_rest) in enumerate(profiles)}
+    app_ids = [a[0] for a in apps]
+    rev_ids = [p[0] for p in profiles]
+    app_index = {pk: i for i, pk in enumerate(app_ids)}
+    rev_index = {uid: j for j, uid in enumerate(rev_ids)}
     n, m = len(apps), len(profiles)
     score = affinity_matrix(
         [f"{a[1]} {a[2]} {a[3]} {a[4]}" for a in apps],
@@ -218,73 +299,37 @@ def assignment_run(*, cycle: GrantCycle, actor: Any = None, explain: bool = True
         [a[4] for a in apps],
         [p[1] for p in profiles],
     )
-    reviewed = set(Review.objects.filter(cycle=cycle).values_list("application_id", "reviewer_id"))
-    kept = [
-        pair
-        for pair in Assignment.objects.filter(cycle=cycle).values_list("application_id", "reviewer_id")
-        if pair in reviewed and pair[0] in app_index
-    ]
+    kept = [pair for pair in data.kept if pair[0] in app_index and pair[1] in rev_index]
+    kept_idx = _pairs_array(kept, app_index, rev_index)
+    conflict_idx = _pairs_array(data.conflicts, app_index, rev_index)
+    full_cap = np.array([reviewer_capacity(cycle, p[2]) for p in profiles], dtype=np.int64)
     demand = np.full(n, cycle.reviewers_per_application, dtype=np.int64)
-    cap = np.array([reviewer_capacity(cycle, p[2]) for p in profiles], dtype=np.int64)
-    forbidden_rows: list[int] = []
-    forbidden_cols: list[int] = []
-    for r_id, a_id in Conflict.objects.filter(cycle=cycle, status__in=Conflict.BLOCKING).values_list(
-        "reviewer_id", "application_id"
-    ):
-        if a_id in app_index and r_id in rev_index:
-            forbidden_rows.append(app_index[a_id])
-            forbidden_cols.append(rev_index[r_id])
-    n_conflicts = len(forbidden_rows)
-    for a_id, r_id in kept:
-        if a_id in app_index and r_id in rev_index:
-            i, j = app_index[a_id], rev_index[r_id]
-            demand[i] = max(demand[i] - 1, 0)
-            cap[j] = max(cap[j] - 1, 0)
-            forbidden_rows.append(i)
-            forbidden_cols.append(j)
-    min_load = None
-    if cycle.reviewer_min_load:
-        min_load = np.minimum(cycle.reviewer_min_load, cap)
-    forbidden = (
-        np.stack(
-            [np.asarray(forbidden_rows, dtype=np.int64), np.asarray(forbidden_cols, dtype=np.int64)], axis=1
-        )
-        if forbidden_rows
-        else None
+    np.subtract.at(demand, kept_idx[:, 0], 1)
+    cap = full_cap - np.bincount(kept_idx[:, 1], minlength=m)
+    demand, cap = np.maximum(demand, 0), np.maximum(cap, 0)
+    min_load = np.minimum(cycle.reviewer_min_load, cap) if cycle.reviewer_min_load else None
+    # Conflicts and pairs already under review are never (re)assigned: one sparse matrix, built once.
+    blocked = np.concatenate([conflict_idx, kept_idx])
+    forbidden = sp.csr_array(
+        (np.ones(len(blocked), dtype=bool), (blocked[:, 0], blocked[:, 1])), shape=(n, m)
     )
     try:
         result = assign.optimal_assignment(score, cap, demand, forbidden=forbidden, min_load=min_load)
     except assign.InfeasibleAssignment as exc:
-        codes = [apps[i][0] for i in exc.rows[:20]]
+        codes = [app_ids[i] for i in exc.rows[:20]]
         raise ValidationError(
             _(
                 "No assignment meets every rule: %(msg)s Applications affected: %(apps)s. Add reviewers, raise load limits or lower reviewers per application."
             )
             % {"msg": str(exc).split(";")[0] + ".", "apps": ", ".join(str(c) for c in codes) or "-"}
         ) from exc
-    kept_set = set(kept)
-    Assignment.objects.filter(cycle=cycle).exclude(
-        pk__in=[
-            pk
-            for pk, a, r in Assignment.objects.filter(cycle=cycle).values_list(
-                "pk", "application_id", "reviewer_id"
-            )
-            if (a, r) in kept_set
-        ]
-    ).delete()
-    app_ids = [a[0] for a in apps]
-    rev_ids = [p[0] for p in profiles]
+    try:
+        verified_gap = float(result.verify())
+    except ValueError as exc:  # the solver's answer failed its own certificate: never store it
+        raise ValidationError(
+            _("The assignment failed its optimality check (%(error)s). Nothing was changed.") % {"error": exc}
+        ) from exc
     pairs = result.pairs
-    created = now_value()
-    insert_rows(
-        Assignment,
-        ["cycle_id", "application_id", "reviewer_id", "affinity", "source", "created_at"],
-        [
-            (cycle.pk, app_ids[i], rev_ids[j], float(score[i, j]), Assignment.Source.OPTIMAL, created)
-            for i, j in pairs.tolist()
-        ],
-    )
-    kept_idx = np.asarray([(app_index[a], rev_index[r]) for a, r in kept], dtype=np.int64).reshape(-1, 2)
     explanations = (
         {
             str(app_ids[i]): [[rev_ids[c], round(v, 4), EXPLAIN_CODES[why]] for c, v, why in alternatives]
@@ -293,37 +338,67 @@ def assignment_run(*, cycle: GrantCycle, actor: Any = None, explain: bool = True
         if explain
         else {}
     )
-    cert = result.certificate
     taken = np.concatenate([pairs, kept_idx])
     used = np.unique(taken[:, 1])
     graph = sp.csr_array((np.ones(len(taken)), (taken[:, 0], n + taken[:, 1])), shape=(n + m, n + m))
     _count, labels = connected_components(graph, directed=False)
     n_components = int(np.unique(labels[n + used]).size) if used.size else 0
-    run = AssignmentRun.objects.create(
-        cycle=cycle,
-        created_by=actor if getattr(actor, "pk", None) else None,
-        n_applications=n,
-        n_reviewers=m,
-        n_pairs=int(pairs.shape[0]) + len(kept),
-        n_conflicts=n_conflicts,
-        objective=float(result.objective),
-        bound=float(cert.bound),
-        gap=float(cert.gap),
-        tolerance=float(cert.tolerance),
-        seconds=time.perf_counter() - started,
-        explanations=explanations,
-        n_components=n_components,
-    )
-    if cycle.status in (GrantCycle.Status.DRAFT, GrantCycle.Status.OPEN):
-        cycle.status = GrantCycle.Status.REVIEW
-        cycle.save(update_fields=["status"])
-    if actor is not None:
-        audit(
-            actor=actor,
-            action="grants.assignment_run",
-            target=cycle,
-            data={"pairs": run.n_pairs, "objective": run.objective, "gap": run.gap},
+    affinity = score[pairs[:, 0], pairs[:, 1]].tolist()
+    rows = [(app_ids[i], rev_ids[j], a) for (i, j), a in zip(pairs.tolist(), affinity, strict=True)]
+    cert = result.certificate
+    write_started = time.perf_counter()
+    with transaction.atomic():
+        cycle = lock_unfrozen_cycle(cycle.pk)
+        if _assignment_state(cycle) != state:
+            raise ValidationError(
+                _(
+                    "Reviews, conflicts, applications or another assignment changed while this one was being "
+                    "calculated. Nothing was changed: run the assignment again."
+                )
+            )
+        # Pairs under review stay (the state check above proves they are the ones the solve kept).
+        Assignment.objects.filter(cycle=cycle).exclude(
+            Exists(
+                Review.objects.filter(
+                    application_id=OuterRef("application_id"), reviewer_id=OuterRef("reviewer_id")
+                )
+            )
+        ).delete()
+        created = now_value()
+        insert_rows(
+            Assignment,
+            ["cycle_id", "application_id", "reviewer_id", "affinity", "source", "created_at"],
+            [(cycle.pk, a, r, aff, Assignment.Source.OPTIMAL, created) for a, r, aff in rows],
         )
+        run = AssignmentRun.objects.create(
+            cycle=cycle,
+            created_by=actor if getattr(actor, "pk", None) else None,
+            n_applications=n,
+            n_reviewers=m,
+            n_pairs=int(pairs.shape[0]) + len(kept),
+            n_conflicts=int(conflict_idx.shape[0]),
+            objective=float(result.objective),
+            bound=float(cert.bound),
+            gap=float(cert.gap),
+            verified_gap=verified_gap,
+            tolerance=float(cert.tolerance),
+            seconds=time.perf_counter() - started,
+            explanations=explanations,
+            n_components=n_components,
+        )
+        if cycle.status in (GrantCycle.Status.DRAFT, GrantCycle.Status.OPEN):
+            cycle.status = GrantCycle.Status.REVIEW
+            cycle.save(update_fields=["status"])
+        if actor is not None:
+            audit(
+                actor=actor,
+                action="grants.assignment_run",
+                target=cycle,
+                data={"pairs": run.n_pairs, "objective": run.objective, "gap": run.verified_gap},
+            )
+    # How long the cycle stayed locked: the one write step, kept short on purpose.
+    run.write_seconds = time.perf_counter() - write_started
+    AssignmentRun.objects.filter(pk=run.pk).update(write_seconds=run.write_seconds)
     return run
 
 

@@ -89,3 +89,56 @@ def test_time_limit_must_be_positive() -> None:
 
 def test_docstring_examples_hold() -> None:
     assert doctest.testmod(decision).failed == 0
+
+
+def test_no_wall_clock_limit_shorter_than_the_callers_can_change_the_awards(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The core search that finds the first incumbent is bounded by nodes, not seconds (replay on any machine)."""
+    import numpy as np
+
+    from mentorfold.engine import allocate
+
+    seen: list[dict[str, Any]] = []
+    real_milp = allocate.milp
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(dict(kwargs["options"]))
+        return real_milp(*args, **kwargs)
+
+    monkeypatch.setattr(allocate, "milp", spy)
+    # Force the core path: pretend the greedy incumbent left too much undecided.
+    monkeypatch.setattr(allocate, "_n_undecided", lambda prob, box: allocate._CORE_SIZE + 1)
+    rng = np.random.default_rng(7)
+    n = 400
+    result = allocate.budget(
+        (rng.integers(10, 60, n) * 100).astype(float),
+        rng.normal(3, 0.7, n).clip(0),
+        float(n * 400),
+        500.0,
+        5000.0,
+        False,
+        [],
+        need=np.ones(n),
+        step=50,
+        time_limit=60.0,
+    )
+    assert result.status == "optimal"
+    assert seen and all(options["time_limit"] == 60.0 for options in seen)
+    assert any(options.get("node_limit") == allocate._CORE_NODE_LIMIT for options in seen)
+
+
+def test_a_solver_that_stops_at_its_time_limit_is_recorded_not_called_optimal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mentorfold.engine import allocate
+
+    real_budget = allocate.budget
+
+    def stopped(*args: Any, **kwargs: Any) -> Any:
+        result = real_budget(*args, **kwargs)
+        object.__setattr__(result, "status", "time_limit")
+        return result
+
+    monkeypatch.setattr(allocate, "budget", stopped)
+    assert decision.compute(inputs())["solver_status"] == "time_limit"
