@@ -74,7 +74,10 @@ def preferences_save(
         Preference.objects.filter(term=term, learner=learner).delete()
         rows = [Preference(term=term, learner=learner, mentor_id=m, rank=r) for r, m in enumerate(ids, 1)]
         for row in rows:
-            row.full_clean(validate_unique=False, validate_constraints=False)
+            # term, learner and mentors were checked above; validating each FK again costs a query per row
+            row.full_clean(
+                exclude=["term", "learner", "mentor"], validate_unique=False, validate_constraints=False
+            )
         return Preference.objects.bulk_create(rows)
 
 

@@ -146,3 +146,18 @@ def test_mentor_choices_are_cards_not_a_wide_table(client: Any, ranked_term: Any
     body = client.get(reverse("matching:preferences", args=[ranked_term.pk])).content.decode()
     choices = body[body.index('id="mentor-choices"') :]
     assert 'class="mentor-cards"' in choices and "<table" not in choices.split("</section>")[0]
+
+
+def test_an_htmx_change_re_renders_both_lists_in_a_bounded_number_of_queries(
+    client: Any,
+    ranked_term: Any,
+    learner: Any,
+    mentor: Any,
+    other_mentor: Any,
+    django_assert_max_num_queries: Any,
+) -> None:
+    client.force_login(learner.user)
+    url = reverse("matching:preferences", args=[ranked_term.pk])
+    # Both lists, the service's eligibility check and the write: a fixed number, not one per ranked mentor.
+    with django_assert_max_num_queries(36):
+        htmx_post(client, url, {"action": "up", "mentor": other_mentor.pk})
