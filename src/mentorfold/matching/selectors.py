@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mentorfold.accounts.models import LearnerProfile, MentorProfile
+from mentorfold.accounts.models import LearnerProfile, MentorProfile, mentor_cleared_q
 from mentorfold.programs import compliance
 from mentorfold.programs.models import Enrollment, MentorTermOptIn, Site, Term
 
@@ -171,7 +171,7 @@ def mentors_with_seats(term: Term, limit: int = 500) -> list[dict[str, Any]]:
     from django.db.models import Count
 
     opt_ins = (
-        MentorTermOptIn.objects.filter(term=term, mentor__status=MentorProfile.Status.ACTIVE)
+        MentorTermOptIn.objects.filter(mentor_cleared_q("mentor__"), term=term)
         .select_related("mentor__user")
         .annotate(
             used=Count(

@@ -145,3 +145,11 @@ def test_matching_counts_only_half_days_on_the_mentors_hosting_days() -> None:
     assert [e.schedule_overlap for e in fits] == [1]
     MentorProfile.objects.filter(pk=mentor.pk).update(hosting_weekdays=["fri"])
     assert matching_selectors.eligible_mentors(learner=learner, term=term, fits_schedule=True) == []
+
+
+def test_manual_placement_offers_only_cleared_mentors() -> None:
+    term = mf.TermFactory()
+    cleared = MentorProfileFactory()
+    onboarding_mentor = MentorProfileFactory(onboarding=True)
+    mf.join_term(term, mentors=[cleared, onboarding_mentor])
+    assert [row["mentor"].pk for row in matching_selectors.mentors_with_seats(term)] == [cleared.pk]
