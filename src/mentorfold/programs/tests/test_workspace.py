@@ -394,6 +394,14 @@ def test_a_coordinator_creates_a_site_with_its_own_requirement(client: Any, coor
     assert (requirement.name, requirement.valid_for_days, requirement.program) == ("Flu shot", 365, None)
 
 
+def test_the_site_list_shows_contact_and_rules_and_links_to_editing(client: Any, coordinator: Any) -> None:
+    site = SiteFactory(name="Rainier Beach Clinic", contact_phone="206-555-0100", max_hours_per_day=5)
+    client.force_login(coordinator)
+    body = client.get(reverse("programs:sites")).content.decode()
+    assert reverse("programs:workspace_site", args=[site.pk]) in body
+    assert "206-555-0100" in body and reverse("programs:workspace_site_new") in body
+
+
 def test_a_coordinator_edits_a_site_and_its_requirements(client: Any, coordinator: Any, site: Any) -> None:
     flu = RequirementFactory(site=site, name="Flu shot")
     tb = RequirementFactory(site=site, name="TB test", kind="tb_test")
