@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "mentorfold.matching",
     "mentorfold.shadowing",
     "mentorfold.grants",
+    "mentorfold.learning",
 ]
 
 MIDDLEWARE = [

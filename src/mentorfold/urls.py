@@ -26,6 +26,7 @@ urlpatterns = [
     path("matching/", include("mentorfold.matching.urls")),
     path("shadowing/", include("mentorfold.shadowing.urls")),
     path("grants/", include("mentorfold.grants.urls")),
+    path("learning/", include("mentorfold.learning.urls")),
 ]
 # Public pages about the society and how it handles information (core).
 urlpatterns += [
