@@ -42,16 +42,16 @@ def format_date(value: date | datetime | str | None) -> str:
 
 
 def format_datetime(value: datetime | None) -> str:
-    """``Tuesday 3 March 2026, 19:00`` in the society's time zone."""
-    if value is None:
+    """``Tuesday 3 March 2026, 19:00`` in the society's time zone (empty for a missing value)."""
+    if not isinstance(value, datetime):
         return ""
     local = timezone.localtime(value, society_zone()) if timezone.is_aware(value) else value
     return formats.date_format(local, DATETIME_FORMAT)
 
 
 def format_time(value: datetime | None) -> str:
-    """``19:00`` in the society's time zone."""
-    if value is None:
+    """``19:00`` in the society's time zone (empty for a missing value)."""
+    if not isinstance(value, datetime):
         return ""
     local = timezone.localtime(value, society_zone()) if timezone.is_aware(value) else value
     return formats.time_format(local, TIME_FORMAT)

@@ -85,6 +85,7 @@ def test_format_date_uses_the_society_day_not_the_utc_day(settings: Any) -> None
     assert format_datetime(LATE_EVENING) == "Tuesday 3 March 2026, 19:30"
     assert format_date(date(2026, 3, 3)) == format_date("2026-03-03") == "3 March 2026"
     assert format_date(None) == "" and format_datetime(None) == ""
+    assert format_datetime("") == "" and format_date("") == ""  # a missing template variable renders empty
 
 
 def _pdf_text(data: bytes) -> str:
