@@ -151,6 +151,8 @@ def _sqlite_dump(conn: BaseDatabaseWrapper, dest: Path) -> tuple[dict[str, int],
     target = sqlite3.connect(dest)
     try:
         conn.connection.backup(target)
+        # The copy keeps the live database's WAL mode; make it one self-contained file that reads never change.
+        target.execute("PRAGMA journal_mode=DELETE")
     finally:
         target.close()
     copy = sqlite3.connect(dest)
@@ -339,7 +341,7 @@ def restore_check(folder: Path, *, using: str = "default") -> RestorePlan:
 def _sqlite_restore(conn: BaseDatabaseWrapper, source: Path) -> None:
     """Replace the whole database, page by page, through the live connection (works for WAL files too)."""
     conn.ensure_connection()
-    src = sqlite3.connect(source)
+    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
     try:
         src.backup(conn.connection)
     finally:
