@@ -126,7 +126,9 @@ def _lock_application(pk: int) -> Application:
     """Lock the cycle row, then the application row (always in this order), with the cycle re-read."""
     cycle_id = Application.objects.values_list("cycle_id", flat=True).get(pk=pk)
     cycle = lock_cycle(cycle_id)
-    application = Application.objects.select_for_update().select_related("applicant__user").get(pk=pk)
+    application = (
+        Application.objects.select_for_update(of=("self",)).select_related("applicant__user").get(pk=pk)
+    )
     application.cycle = cycle
     return application
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -78,6 +79,34 @@ def decision_inputs(*, cycle: GrantCycle, seed: int) -> dict[str, Any]:
     }
 
 
+def _decision_state(cycle: GrantCycle) -> tuple[Any, ...]:
+    """A cheap summary of what the decision reads (aggregates, no rows), compared before and after computing.
+
+    Submitted applications and reviews never change in place (only drafts are edited), so their counts,
+    id sums and largest ids move whenever one is submitted, withdrawn or removed. The freeze itself
+    re-checks the full inputs hash under the lock.
+    """
+
+    def summary(qs: Any) -> tuple[Any, ...]:
+        agg = qs.aggregate(n=Count("pk"), total=Sum("pk"), top=Max("pk"))
+        return (agg["n"], agg["total"], agg["top"])
+
+    fields = (
+        "total_budget",
+        "award_min",
+        "award_max",
+        "award_step",
+        "partial_awards",
+        "use_lottery",
+        "floors",
+    )
+    return (
+        summary(Application.objects.filter(cycle=cycle, status=Application.Status.SUBMITTED)),
+        summary(Review.objects.filter(cycle=cycle, status=Review.Status.SUBMITTED)),
+        tuple(GrantCycle.objects.filter(pk=cycle.pk).values_list(*fields).get()),
+    )
+
+
 def _inputs_digest(inputs: dict[str, Any]) -> str:
     # The seed and engine are parameters, not data: the live-data check ignores them.
     return decision_engine.digest({k: v for k, v in inputs.items() if k != "seed"})
@@ -91,6 +120,7 @@ def decision_prepare(
     The engine runs outside any transaction; the draft is stored in a short one under the cycle lock, after
     checking that no review or application changed meanwhile.
     """
+    cycle = GrantCycle.objects.get(pk=cycle.pk)  # the parameters as stored now, not as a page loaded them
     refuse_if_frozen(cycle)
     if seed is None:
         seed = int.from_bytes(
@@ -98,6 +128,7 @@ def decision_prepare(
         )
     if seed < 0 or seed > 2**53:
         raise ValidationError({"seed": _("Seed: use a whole number from 0 to 9007199254740992.")})
+    state = _decision_state(cycle)
     inputs = decision_inputs(cycle=cycle, seed=seed)
     try:
         outputs = decision_engine.compute(inputs, with_budget=with_budget)
@@ -105,7 +136,7 @@ def decision_prepare(
         raise ValidationError(str(exc)) from exc
     with transaction.atomic():
         cycle = lock_unfrozen_cycle(cycle.pk)
-        if _inputs_digest(decision_inputs(cycle=cycle, seed=seed)) != _inputs_digest(inputs):
+        if _decision_state(cycle) != state:
             raise ValidationError(
                 _("Reviews or applications changed while calculating. Please run it again.")
             )

@@ -154,7 +154,9 @@ def conflict_set_status(*, conflict: Conflict, status: str, reason: str, actor: 
     """Confirm or dismiss a conflict, with a reason that goes to the audit log."""
     lock_unfrozen_cycle(conflict.cycle_id)
     conflict = (
-        Conflict.objects.select_for_update().select_related("application", "reviewer").get(pk=conflict.pk)
+        Conflict.objects.select_for_update(of=("self",))
+        .select_related("application", "reviewer")
+        .get(pk=conflict.pk)
     )
     if status not in Conflict.Status.values:
         raise ValidationError({"status": _("Status: choose confirm or dismiss.")})
@@ -407,7 +409,7 @@ def assignment_swap(*, assignment: Assignment, new_reviewer: Any, reason: str, a
     """Replace one reviewer by another after re-checking conflicts, duplicates and load (under the cycle lock)."""
     cycle = lock_unfrozen_cycle(assignment.cycle_id)
     current = (
-        Assignment.objects.select_for_update()
+        Assignment.objects.select_for_update(of=("self",))
         .select_related("application", "reviewer")
         .filter(pk=assignment.pk)
         .first()

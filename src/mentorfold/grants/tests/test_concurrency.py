@@ -87,6 +87,24 @@ def test_every_write_refuses_a_cycle_frozen_since_the_page_loaded(coordinator: A
         actions[write]()
 
 
+@pytest.mark.django_db
+def test_a_review_submitted_while_the_budget_runs_refuses_the_draft(
+    coordinator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cycle, late_reviewer, app = reviewed_cycle(coordinator)
+    real_compute = decision.decision_engine.compute
+
+    def compute_while_a_review_lands(*args: Any, **kwargs: Any) -> Any:
+        out = real_compute(*args, **kwargs)
+        reviews.review_save(application=app, reviewer=late_reviewer, scores=SCORES, comments={}, submit=True)
+        return out
+
+    monkeypatch.setattr(decision.decision_engine, "compute", compute_while_a_review_lands)
+    with pytest.raises(ValidationError, match="changed while calculating"):
+        decision.decision_prepare(cycle=cycle, actor=coordinator, seed=3)
+    assert not DecisionRecord.objects.filter(cycle=cycle).exists()
+
+
 # --------------------------------------------------------------------------- letters are mailed once
 
 
