@@ -89,6 +89,9 @@ def test_backup_then_restore_into_an_empty_database_and_folder_gives_every_row_a
     assert current_row_counts() == counts_before
     assert _file_hashes(private_root) == hashes_before
     assert "row counts match the manifest" in out.getvalue()
+    assert (
+        restore_check(folder).manifest == manifest
+    )  # restoring left the backup as it was: hashes still match
     # The restored site works through the ORM, not only row by row.
     assert UserFactory().pk
 
