@@ -102,6 +102,8 @@ def child(size: str, seed: int) -> dict[str, Any]:
         "learners": n_l,
         **info,
         "matched": run.stats["matched"],
+        "most_matchable": run.certificate.get("most_matchable"),
+        "stable_run_ms": {"load": run.load_ms, "engine": run.engine_ms, "write": run.write_ms},
         "mentorships": created,
         "mentorships_in_db": Mentorship.objects.filter(match_run=run).count(),
         "people_queued": queued,
@@ -173,6 +175,10 @@ def main() -> int:
     print(
         f"Publication: {result['mentorships']:,} mentorships, {result['emails']:,} e-mails, "
         f"{result['notices']:,} notices ({result['learners']:,} learners, {result['mentors']:,} mentors)"
+    )
+    print(
+        f"stable run before it: {result['stable_run_ms']} ms, matched {result['matched']:,} "
+        f"of at most {result['most_matchable']:,}"
     )
     print(f"request (claim, no mail): {result['request_s']:.3f} s in {result['request_queries']} queries")
     print(
