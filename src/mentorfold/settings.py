@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "mentorfold.shadowing",
     "mentorfold.grants",
     "mentorfold.learning",
+    "mentorfold.messaging",
 ]
 
 MIDDLEWARE = [

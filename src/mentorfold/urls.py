@@ -27,6 +27,7 @@ urlpatterns = [
     path("shadowing/", include("mentorfold.shadowing.urls")),
     path("grants/", include("mentorfold.grants.urls")),
     path("learning/", include("mentorfold.learning.urls")),
+    path("messages/", include("mentorfold.messaging.urls")),
 ]
 # Public pages about the society and how it handles information (core).
 urlpatterns += [
