@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from scipy.sparse.csgraph import maximum_flow
 
 from mentorfold.engine import ENGINE_VERSION
 from mentorfold.engine.assign import optimal_assignment
@@ -39,14 +40,22 @@ def _acceptable_scores(inputs: MatchInputs) -> sp.csr_array:
 def _most_matchable(inputs: MatchInputs) -> int:
     """The largest number of learners any assignment within the lists and capacities could match.
 
-    ``optimal_assignment(allow_partial=True)`` returns an assignment with the most pairs (its max-flow
-    phase runs on every allowed pair); with equal scores that number is all we keep.
+    A maximum flow source → learner (1) → acceptable mentor (1) → sink (the mentor's seats); by max-flow /
+    min-cut no assignment matches more. scipy's Dinic runs in C: about 0.2 s at 20,000 learners, where the
+    weighted solver on equal scores takes seconds.
     """
-    if not inputs.l_acceptable.any() or not len(inputs.mentor_ids):
+    n_l, n_m = len(inputs.learner_ids), len(inputs.mentor_ids)
+    ok = inputs.l_acceptable
+    if not ok.any() or not n_m:
         return 0
-    unit = _acceptable_scores(inputs)
-    unit.data[:] = 1.0
-    return int(optimal_assignment(unit, inputs.capacities, allow_partial=True).pairs.shape[0])
+    rows = np.repeat(np.arange(n_l, dtype=np.int64), np.diff(inputs.l_indptr))[ok]
+    cols = inputs.l_indices[ok].astype(np.int64)
+    sink = n_l + n_m + 1
+    src = np.concatenate([np.zeros(n_l, np.int64), 1 + rows, 1 + n_l + np.arange(n_m, dtype=np.int64)])
+    dst = np.concatenate([1 + np.arange(n_l, dtype=np.int64), 1 + n_l + cols, np.full(n_m, sink, np.int64)])
+    cap = np.concatenate([np.ones(n_l + rows.size, np.int64), inputs.capacities.astype(np.int64)])
+    graph = sp.csr_matrix((cap.astype(np.int32), (src, dst)), shape=(sink + 1, sink + 1))
+    return int(maximum_flow(graph, 0, sink).flow_value)
 
 
 def _engine(inputs: MatchInputs) -> tuple[np.ndarray, dict[str, Any]]:
