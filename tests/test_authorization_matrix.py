@@ -11,14 +11,17 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db.models import Q
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from mentorfold.accounts.demo import DEMO_DOMAIN
 from mentorfold.accounts.models import GuardianLink, Invitation, LearnerProfile, MentorProfile, Role, User
@@ -33,6 +36,13 @@ from mentorfold.grants.models import (
     GrantCycle,
 )
 from mentorfold.grants.tests.factories import ApplicationFactory
+from mentorfold.learning.models import Reflection
+from mentorfold.learning.tests.factories import (
+    FlashcardFactory,
+    GlossaryEntryFactory,
+    QuestionFactory,
+    ReflectionFactory,
+)
 from mentorfold.matching.models import MatchRun, Mentorship
 from mentorfold.matching.tests.factories import MentorshipFactory
 from mentorfold.programs.models import (
@@ -123,6 +133,28 @@ OTHER_PEOPLES_RECORDS = {
     "grants:review_conflict",
     "grants:conflict_status",
     "grants:assignment_swap",
+    "learning:question",
+    "learning:question_answer",
+    "learning:question_helpful",
+    "learning:question_promote",
+    "learning:mentorship",
+    "learning:glossary_add",
+    "learning:moment_add",
+    "learning:glossary_promote",
+    "learning:review_rate",
+    "learning:reflection_write",
+    "learning:reflection",
+    "messaging:mentorship",
+    "messaging:thread_new",
+    "messaging:meeting_propose",
+    "messaging:thread",
+    "messaging:message_post",
+    "messaging:thread_lock",
+    "messaging:thread_unlock",
+    "messaging:message_report",
+    "messaging:attachment",
+    "messaging:meeting_respond",
+    "messaging:meeting_log",
 }
 
 
@@ -228,11 +260,25 @@ def _strangers_records() -> dict[str, Any]:
     certificate = HoursCertificate.objects.exclude(learner__in=circle_learners).order_by(
         "pk"
     ).first() or HoursCertificateFactory(learner=stranger)
-    mentorship = Mentorship.objects.exclude(learner__in=circle_learners).exclude(mentor=rivera).order_by(
-        "pk"
-    ).first() or MentorshipFactory(term=match_run.term, mentor=other_mentor, learner=stranger)
+    # An active mentorship: an ended one is read-only, and its threads and meetings are what we probe.
+    mentorship = (
+        Mentorship.objects.filter(status=Mentorship.Status.ACTIVE)
+        .exclude(learner__in=circle_learners)
+        .exclude(mentor=rivera)
+        .order_by("pk")
+        .first()
+    ) or MentorshipFactory(term=match_run.term, mentor=other_mentor, learner=stranger)
     decided = DecisionRecord.objects.filter(status=DecisionRecord.Status.FROZEN).order_by("pk").first()
+    # Learning records are private to one mentorship or one learner; made fresh so none is promoted to a
+    # program's shared knowledge base.
+    glossary_entry = GlossaryEntryFactory(mentorship=mentorship)
+    reflection = Reflection.objects.filter(booking=booking).first() or ReflectionFactory(booking=booking)
     return {
+        **_messaging_records(mentorship),
+        "question": QuestionFactory(mentorship=mentorship),
+        "glossary_entry": glossary_entry,
+        "flashcard": FlashcardFactory(glossary_entry=glossary_entry),
+        "reflection": reflection,
         "booking": booking,
         "stranger": stranger,
         "mentor": other_mentor,
@@ -269,6 +315,26 @@ def _strangers_records() -> dict[str, Any]:
             site=booking.slot.site, q1_learner_ok="yes", q2_enough_time="yes", comment="Kind student."
         ),
     }
+
+
+def _messaging_records(mentorship: Mentorship) -> dict[str, Any]:
+    """A thread, a message and a meeting inside a stranger's mentorship (when messaging is installed)."""
+    if not apps.is_installed("mentorfold.messaging"):
+        return {}
+    from mentorfold.messaging import services as messaging
+    from mentorfold.messaging.models import Meeting, Side
+
+    thread = messaging.thread_create(
+        mentorship=mentorship, actor=mentorship.mentor.user, subject="Next visit", body="See you Tuesday."
+    )
+    meeting = Meeting.objects.create(
+        mentorship=mentorship,
+        kind=Meeting.Kind.VIDEO,
+        starts_at=timezone.now() + timedelta(days=3),
+        proposed_by=mentorship.mentor.user,
+        proposed_side=Side.MENTOR,
+    )
+    return {"thread": thread, "message": thread.messages.order_by("pk").first(), "meeting": meeting}
 
 
 def _cycle(r: dict[str, Any]) -> dict[str, Any]:
@@ -372,6 +438,30 @@ KWARGS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "grants:decision": _cycle,
     "grants:decision_replay": _cycle,
     "grants:letters": _cycle,
+    "learning:question": lambda r: {"pk": r["question"].pk},
+    "learning:question_answer": lambda r: {"pk": r["question"].pk},
+    "learning:question_helpful": lambda r: {"pk": r["question"].pk},
+    "learning:question_promote": lambda r: {"pk": r["question"].pk},
+    "learning:mentorship": lambda r: {"pk": r["mentorship"].pk},
+    "learning:glossary_add": lambda r: {"pk": r["mentorship"].pk},
+    "learning:moment_add": lambda r: {"pk": r["mentorship"].pk},
+    "learning:glossary_promote": lambda r: {"pk": r["glossary_entry"].pk},
+    "learning:program": lambda r: {"slug": r["program"].slug},
+    "learning:learned_year": lambda r: {"year": r["booking"].slot.starts_at.year},
+    "learning:review_rate": lambda r: {"pk": r["flashcard"].pk},
+    "learning:reflection_write": lambda r: {"booking_pk": r["booking"].pk},
+    "learning:reflection": lambda r: {"pk": r["reflection"].pk},
+    "messaging:mentorship": lambda r: {"pk": r["mentorship"].pk},
+    "messaging:thread_new": lambda r: {"pk": r["mentorship"].pk},
+    "messaging:meeting_propose": lambda r: {"pk": r["mentorship"].pk},
+    "messaging:thread": lambda r: {"pk": r["thread"].pk},
+    "messaging:message_post": lambda r: {"pk": r["thread"].pk},
+    "messaging:thread_lock": lambda r: {"pk": r["thread"].pk},
+    "messaging:thread_unlock": lambda r: {"pk": r["thread"].pk},
+    "messaging:message_report": lambda r: {"pk": r["message"].pk},
+    "messaging:attachment": lambda r: {"pk": r["message"].pk},
+    "messaging:meeting_respond": lambda r: {"pk": r["meeting"].pk},
+    "messaging:meeting_log": lambda r: {"pk": r["meeting"].pk},
 }
 
 
@@ -383,7 +473,8 @@ def site_urls(db: None) -> list[tuple[str, str, str]]:
     assert not missing, f"the demo society has no record of these kinds owned by a stranger: {missing}"
     urls = []
     for route, name in _routes(get_resolver().url_patterns):
-        if route.startswith(("admin/", "accounts/")):
+        # Django admin and allauth are tested upstream; the API answers tokens, not sessions (own tests).
+        if route.startswith(("admin/", "accounts/", "api/")):
             continue
         if "<" not in route:
             urls.append((route, name, reverse(name)))
