@@ -28,13 +28,14 @@ run: $(STAMP)
 	@$(PY) manage.py demo_logins
 	@echo
 	@echo "Starting the task worker in the background and the site on http://127.0.0.1:8000 (Ctrl-C stops both)"
-	@$(PY) manage.py db_worker --interval 1 --no-reload >var/worker.log 2>&1 & wpid=$$!; \
+	@$(PY) manage.py worker --interval 1 --no-reload >var/worker.log 2>&1 & wpid=$$!; \
 	  trap 'kill $$wpid 2>/dev/null' EXIT INT TERM; \
 	  $(PY) manage.py runserver 127.0.0.1:8000 --noreload
 
-## make worker: run the background task worker (match runs, imports, reviewer assignment)
+## make worker: run the background task worker (match runs, imports, reviewer assignment, mail batches);
+## on start it marks failed every job whose worker died mid-job
 worker: $(STAMP)
-	$(PY) manage.py db_worker
+	$(PY) manage.py worker
 
 ## make test: the whole suite on SQLite and on PostgreSQL, then the browser tests in Chromium
 test: system-deps $(STAMP) checks
