@@ -279,3 +279,15 @@ def test_money_has_one_format_on_the_applicant_pages(client: Any, cycle: Any, ap
     login(client, applicant)
     page = client.get(reverse("grants:home")).content.decode()
     assert "$500 to $5,000" in page
+
+
+def test_coordinator_pages_use_singular_for_one(client: Any, coordinator: Any) -> None:
+    cycle = GrantCycleFactory(status=GrantCycle.Status.REVIEW, reviewers_per_application=1)
+    person = ReviewerProfileFactory().user
+    app = ApplicationFactory(cycle=cycle)
+    AssignmentFactory(application=app, reviewer=person)
+    login(client, coordinator)
+    page = client.get(reverse("grants:cycle", args=[cycle.pk])).content.decode()
+    assert "<strong>1</strong> assignment" in page and "1 assignments" not in page
+    dashboard = client.get(reverse("dashboard")).content.decode()
+    assert "1 submitted, 0 reviews in, 0 conflicts to check" in dashboard
