@@ -65,7 +65,13 @@ def test_privacy_page_says_what_is_kept_who_sees_it_and_nothing_about_patients(
     assert response.status_code == 200
     assert "We keep nothing about patients" in html
     assert "We never store a patient's name, health information or medical records." in html
-    for heading in ("Learners", "Parents and guardians", "Mentors", "Grant applicants and reviewers"):
+    for heading in (
+        "Learners",
+        "Questions, word lists and reflections",
+        "Parents and guardians",
+        "Mentors",
+        "Grant applicants and reviewers",
+    ):
         assert f">{heading}</h2>" in html
     assert "Who can see your information" in html
 
