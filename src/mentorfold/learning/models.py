@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mentorfold.accounts.models import Language, LearnerProfile, MentorProfile
@@ -35,7 +36,7 @@ class Question(models.Model):
     )
     title = models.CharField(_("your question in one line"), max_length=200)
     body = models.TextField(_("more detail (optional)"), blank=True, max_length=4000)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
     answer_markdown = models.TextField(_("answer"), blank=True, max_length=10000)
     answer_html = models.TextField(blank=True, editable=False)
     answered_by = models.ForeignKey(

@@ -62,15 +62,15 @@ def user_programs(user: Any) -> QuerySet[Program]:
 
 
 def stale_questions_for_mentor(*, mentor: MentorProfile, now: datetime | None = None) -> QuerySet[Question]:
-    """Questions to this mentor unanswered for 7 days or more, oldest first."""
+    """Questions to this mentor unanswered for 7 days or more, oldest first (still owed after a term ends)."""
     now = now or timezone.now()
     return (
         Question.objects.filter(
             mentorship__mentor=mentor,
-            mentorship__status__in=CURRENT,
             answered_at__isnull=True,
             created_at__lte=now - timedelta(days=STALE_DAYS),
         )
+        .exclude(mentorship__status=Mentorship.Status.DECLINED)
         .select_related("asked_by__user")
         .order_by("created_at", "pk")
     )

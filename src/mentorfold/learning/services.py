@@ -391,8 +391,8 @@ def digest_send_all(*, now: datetime | None = None) -> int:
         Question.objects.filter(
             answered_at__isnull=True,
             created_at__lte=cutoff,
-            mentorship__status__in=[Mentorship.Status.ACTIVE, Mentorship.Status.PAUSED],
         )
+        .exclude(mentorship__status=Mentorship.Status.DECLINED)
         .values_list("mentorship__mentor_id", flat=True)
         .distinct()
     )

@@ -1,0 +1,54 @@
+"""The demo society has believable learning content, in several languages, and seeding twice adds nothing."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from mentorfold.accounts.demo import DEMO_DOMAIN
+from mentorfold.learning.models import Flashcard, GlossaryEntry, Question, Reflection, TeachingMoment
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts() -> tuple[int, ...]:
+    return (
+        Question.objects.count(),
+        GlossaryEntry.objects.count(),
+        TeachingMoment.objects.count(),
+        Flashcard.objects.count(),
+        Reflection.objects.count(),
+    )
+
+
+def test_demo_learning_is_seeded_once_with_every_direction_and_language(client: Any) -> None:
+    call_command("seed_demo", "--size", "small", stdout=io.StringIO())
+    first = _counts()
+    call_command("seed_demo", "--size", "small", stdout=io.StringIO())
+    assert _counts() == first
+    assert all(n > 0 for n in first)
+    languages = set(GlossaryEntry.objects.exclude(language=None).values_list("language__code", flat=True))
+    assert {"es", "vi", "so"} <= languages
+    assert {"jargon", "community", "patient_language"} <= set(
+        GlossaryEntry.objects.values_list("direction", flat=True)
+    )
+    assert set(TeachingMoment.objects.values_list("direction", flat=True)) == {
+        "mentor_to_learner",
+        "learner_to_mentor",
+    }
+    assert Question.objects.filter(promoted_at__isnull=False).exists()
+
+    client.force_login(TeachingMoment.objects.first().mentor.user)
+    assert client.get(reverse("learning:learned")).status_code == 200
+    client.force_login(Flashcard.objects.first().owner)
+    assert client.get(reverse("learning:review")).status_code == 200
+    client.force_login(
+        Question.objects.filter(mentorship__mentor__user__email=f"dr.rivera@{DEMO_DOMAIN}")
+        .first()
+        .mentorship.mentor.user
+    )
+    assert "Is it normal to feel faint" in client.get(reverse("dashboard")).content.decode()
