@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "mentorfold.grants",
     "mentorfold.learning",
     "mentorfold.messaging",
+    "mentorfold.api",
 ]
 
 MIDDLEWARE = [

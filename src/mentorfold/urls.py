@@ -28,6 +28,7 @@ urlpatterns = [
     path("grants/", include("mentorfold.grants.urls")),
     path("learning/", include("mentorfold.learning.urls")),
     path("messages/", include("mentorfold.messaging.urls")),
+    path("api/", include("mentorfold.api.urls")),
 ]
 # Public pages about the society and how it handles information (core).
 urlpatterns += [
