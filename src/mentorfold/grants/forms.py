@@ -210,6 +210,10 @@ class ReviewForm(forms.Form):
         return {c["key"]: self.cleaned_data.get(f"comment_{c['key']}", "") for c in self.rubric}
 
 
+class ConflictDiscoveredForm(forms.Form):
+    reason = PlainTextField(label=_("How you know them (optional)"), required=False, max_length=300)
+
+
 class DeclarationForm(forms.ModelForm):
     class Meta:
         model = ReviewerDeclaration

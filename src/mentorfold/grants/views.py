@@ -26,6 +26,7 @@ from .forms import (
     ApplicationForm,
     AttachmentForm,
     ConflictAddForm,
+    ConflictDiscoveredForm,
     ConflictStatusForm,
     CycleForm,
     DecisionForm,
@@ -420,9 +421,15 @@ def review_conflict(request: HttpRequest, pk: int) -> HttpResponse:
     application = selectors.application_for_reviewer(request.user, pk)
     if application is None:
         raise Http404
+    form = ConflictDiscoveredForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("grants:review_application", pk)
     try:
         reviews.review_conflict_discovered(
-            application=application, reviewer=request.user, reason=request.POST.get("reason", "")[:300]
+            application=application, reviewer=request.user, reason=form.cleaned_data["reason"]
         )
     except ValidationError as exc:
         _errors(request, exc)

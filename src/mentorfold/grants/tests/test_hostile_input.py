@@ -13,7 +13,7 @@ from mentorfold.accounts.tests.factories import ReviewerProfileFactory
 
 from .. import applications, decision
 from ..letters import render_text
-from ..models import Application, GrantAttachment, GrantCycle, LetterTemplate, Review
+from ..models import Application, Assignment, GrantAttachment, GrantCycle, LetterTemplate, Review
 from .factories import PDF_BYTES, ApplicationFactory, GrantCycleFactory, ReviewFactory
 
 pytestmark = pytest.mark.django_db
@@ -212,3 +212,15 @@ def test_a_malformed_cycle_switch_is_a_form_error(client: Any, coordinator: Any,
     assert "choose yes or no" in response.content.decode()
     cycle.refresh_from_db()
     assert cycle.use_lottery is True and cycle.opens_at.year != 2027
+
+
+@pytest.mark.parametrize("reason", ["I know her\x00", "x" * 301])
+def test_a_bad_conflict_reason_is_refused_with_a_message(
+    client: Any, assigned: Any, reviewer: Any, reason: str
+) -> None:
+    login(client, reviewer)
+    url = reverse("grants:review_conflict", args=[assigned.application_id])
+    response = client.post(url, {"reason": reason}, follow=True)
+    assert response.status_code == 200
+    assert "How you know them" in response.content.decode()
+    assert Assignment.objects.filter(pk=assigned.pk).exists()
