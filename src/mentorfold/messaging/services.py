@@ -38,6 +38,12 @@ from .models import (
 from .render import message_to_safe_html
 
 MAX_BODY = 5000
+# Mentors and learners may stay in touch after a completed term; a declined or early-ended mentorship is read-only.
+WRITABLE = {Mentorship.Status.ACTIVE, Mentorship.Status.PAUSED, Mentorship.Status.COMPLETED}
+
+
+def is_writable(mentorship: Mentorship) -> bool:
+    return mentorship.status in WRITABLE
 
 
 def side_of(user: Any, mentorship: Mentorship) -> str | None:
@@ -57,7 +63,7 @@ def _require_side(actor: Any, mentorship: Mentorship) -> str:
     side = side_of(actor, mentorship)
     if side is None:
         raise PermissionDenied(_("Only the mentor, the learner and the learner's guardians can do this."))
-    if not mentorship.is_current:
+    if not is_writable(mentorship):
         raise ValidationError(_("This mentorship has ended, so it is read-only."), code="ended")
     return side
 

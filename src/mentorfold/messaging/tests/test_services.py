@@ -244,3 +244,15 @@ def test_unread_counts_are_per_person(minor_mentorship: Any, guardian: Any) -> N
     services.thread_mark_read(thread=thread, user=guardian)
     assert thread_list(guardian)[0].unread == 0
     assert ThreadParticipant.objects.filter(thread=thread).count() == 3
+
+
+def test_an_early_ended_mentorship_is_read_only_but_a_completed_one_keeps_in_touch(mentorship: Any) -> None:
+    thread = start_thread(mentorship)
+    Mentorship.objects.filter(pk=mentorship.pk).update(status=Mentorship.Status.COMPLETED)
+    mentorship.refresh_from_db()
+    services.message_post(thread=thread, actor=mentorship.learner.user, body="Thanks for the term!")
+    Mentorship.objects.filter(pk=mentorship.pk).update(status=Mentorship.Status.ENDED_EARLY)
+    mentorship.refresh_from_db()
+    with pytest.raises(ValidationError) as error:
+        services.message_post(thread=thread, actor=mentorship.learner.user, body="Hello?")
+    assert error.value.code == "ended"

@@ -19,6 +19,7 @@ SEEDERS = [
     "mentorfold.shadowing.demo.seed_shadowing",
     "mentorfold.grants.demo.seed_grants",
     "mentorfold.learning.demo.seed_learning",
+    "mentorfold.messaging.demo.seed_messaging",
 ]
 # Demo data is anchored to a fixed day so that ages, terms and hours are the same on every run.
 DEMO_TODAY = date(2026, 11, 2)
