@@ -73,11 +73,13 @@ PUBLIC = {
     "shadowing:feed",
     "shadowing:feedback",
     "grants:decision_public",
+    "outcomes:survey",
 }
 # Management pages: only coordinators.
 COORDINATOR_ONLY = re.compile(
     r"^(people/$|people/invite/|programs/manage/|matching/terms/<int:term_pk>/(runs|settings|place)/|"
-    r"matching/runs/|grants/manage/|shadowing/patients/sites/|shadowing/feedback/(moderate|comments)/)"
+    r"matching/runs/|grants/manage/|shadowing/patients/sites/|shadowing/feedback/(moderate|comments)/|"
+    r"outcomes/$|outcomes/(export|terms|instruments)/)"
 )
 ROLES = {
     "learner": f"amina.hassan@{DEMO_DOMAIN}",
@@ -462,6 +464,12 @@ KWARGS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "messaging:attachment": lambda r: {"pk": r["message"].pk},
     "messaging:meeting_respond": lambda r: {"pk": r["meeting"].pk},
     "messaging:meeting_log": lambda r: {"pk": r["meeting"].pk},
+    "outcomes:export": lambda r: {"chart": "burnout", "fmt": "csv"},
+    "outcomes:term_surveys": _term,
+    "outcomes:instrument_wording": lambda r: {
+        "pk": apps.get_model("outcomes", "InstrumentVersion").objects.get(key="mbi_single_items").pk
+    },
+    "outcomes:survey": lambda r: {"token": "not-a-real-survey-link"},
 }
 
 

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "mentorfold.learning",
     "mentorfold.messaging",
     "mentorfold.api",
+    "mentorfold.outcomes",
 ]
 
 MIDDLEWARE = [

@@ -29,6 +29,7 @@ urlpatterns = [
     path("learning/", include("mentorfold.learning.urls")),
     path("messages/", include("mentorfold.messaging.urls")),
     path("api/", include("mentorfold.api.urls")),
+    path("outcomes/", include("mentorfold.outcomes.urls")),
 ]
 # Public pages about the society and how it handles information (core).
 urlpatterns += [

@@ -1,0 +1,431 @@
+"""Coordinator aggregates for the outcome dashboards: one or two queries each, every small group hidden.
+
+Every figure here leaves through a ``Chart``: the page, the SVG, the CSV and the XLSX all show the same
+already-suppressed rows, so a number hidden on the page can never appear in an export. Groups under
+``MIN_CELL`` people are hidden with ``engine.stats.suppress``, which also hides a second cell whenever a
+published total would let a reader work out a hidden one by subtraction.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.apps import apps
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mentorfold.engine.stats import paired_difference, paired_proportions, proportion, suppress
+from mentorfold.grants.models import Application, GrantCycle
+from mentorfold.shadowing.models import Booking
+
+from .models import ReferenceFigure, SurveyInvitation, SurveyResponse, SurveySchedule
+
+MIN_CELL = 10
+HIDDEN = "<10"
+BURNOUT_REFERENCE = "physician_burnout_national"
+
+
+@dataclass
+class Bar:
+    label: str
+    value: float | None  # share 0..1 (or amount when ``Chart.unit`` is not "share"); None = hidden
+    low: float | None = None
+    high: float | None = None
+    text: str = ""
+
+
+@dataclass
+class Chart:
+    key: str
+    title: str
+    description: str
+    columns: list[str]
+    rows: list[list[Any]] = field(default_factory=list)
+    bars: list[Bar] = field(default_factory=list)
+    unit: str = "share"
+    reference: ReferenceFigure | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def has_hidden(self) -> bool:
+        return any(HIDDEN in row for row in self.rows)
+
+
+def _show(value: int | None) -> Any:
+    return HIDDEN if value is None else value
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f} %"
+
+
+def _share_cells(yes: int, no: int) -> tuple[dict[str, int | None], bool]:
+    """Yes/no counts with their total published: hidden cells, and whether the share may be shown."""
+    cells = (
+        suppress({"yes": yes, "no": no}, threshold=MIN_CELL, total=yes + no)
+        if yes + no >= MIN_CELL
+        else {
+            "yes": None,
+            "no": None,
+        }
+    )
+    return cells, None not in cells.values()
+
+
+def _share_row(label: str, yes: int, no: int) -> tuple[list[Any], Bar]:
+    cells, visible = _share_cells(yes, no)
+    total = yes + no
+    if visible and total:
+        p = proportion(yes, total)
+        return (
+            [
+                label,
+                total,
+                cells["yes"],
+                cells["no"],
+                round(p.estimate * 100, 1),
+                round(p.low * 100, 1),
+                round(p.high * 100, 1),
+            ],
+            Bar(label, p.estimate, p.low, p.high, _pct(p.estimate)),
+        )
+    shown_total = total if total >= MIN_CELL else HIDDEN
+    return (
+        [label, shown_total, _show(cells["yes"]), _show(cells["no"]), HIDDEN, HIDDEN, HIDDEN],
+        Bar(label, None, text=_("hidden: fewer than 10 people")),
+    )
+
+
+SHARE_COLUMNS = ["group", "people", "yes", "no", "percent", "ci95_low", "ci95_high"]
+
+
+def _completed_scores(kinds: list[str]) -> list[dict[str, Any]]:
+    return list(
+        SurveyResponse.objects.filter(
+            invitation__completed_at__isnull=False, invitation__schedule__kind__in=kinds
+        ).values(
+            "invitation__schedule__kind", "invitation__schedule__term_id", "invitation__user_id", "scores"
+        )
+    )
+
+
+def burnout_chart() -> Chart:
+    """Share of mentors reporting burnout (Mini-Z item 3 at 3 or more) at term start and end; 2 queries."""
+    reference = ReferenceFigure.objects.filter(key=BURNOUT_REFERENCE).first()
+    chart = Chart(
+        "burnout",
+        _("Mentor burnout at the start and end of term"),
+        _("Share of mentors who said they are burning out, with 95% Wilson intervals."),
+        SHARE_COLUMNS,
+        reference=reference,
+    )
+    counts: dict[str, list[int]] = {k: [0, 0] for k in SurveySchedule.MENTOR_KINDS}
+    for row in _completed_scores(list(SurveySchedule.MENTOR_KINDS)):
+        burnout = row["scores"].get("burnout")
+        if burnout is None:
+            continue
+        counts[row["invitation__schedule__kind"]][0 if burnout else 1] += 1
+    for kind in SurveySchedule.MENTOR_KINDS:
+        row, bar = _share_row(str(SurveySchedule.Kind(kind).label), *counts[kind])
+        chart.rows.append(row)
+        chart.bars.append(bar)
+    chart.notes.append(_("Burnout: answer 3, 4 or 5 to the Mini-Z burnout question."))
+    return chart
+
+
+def learner_change_chart() -> Chart:
+    """Belonging and intent of the same learners before and after the term (pairs only); 1 query."""
+    chart = Chart(
+        "learner_change",
+        _("Learners before and after the term (same people)"),
+        _(
+            "Belonging score (1 to 5) and share planning to apply to medical school, start versus end of term."
+        ),
+        ["measure", "pairs", "before", "after", "change", "ci95_low", "ci95_high"],
+        unit="mixed",
+    )
+    by_person: dict[tuple[int, int], dict[str, dict[str, Any]]] = defaultdict(dict)
+    for row in _completed_scores([SurveySchedule.Kind.LEARNER_PRE, SurveySchedule.Kind.LEARNER_POST]):
+        key = (row["invitation__schedule__term_id"], row["invitation__user_id"])
+        by_person[key][row["invitation__schedule__kind"]] = row["scores"]
+    pairs = [(p["learner_pre"], p["learner_post"]) for p in by_person.values() if len(p) == 2]
+    before = [b.get("belonging", math.nan) for b, _a in pairs]
+    after = [a.get("belonging", math.nan) for _b, a in pairs]
+    complete = sum(1 for b, a in zip(before, after, strict=True) if not (math.isnan(b) or math.isnan(a)))
+    if complete >= MIN_CELL:
+        d = paired_difference(before, after)
+        chart.rows.append(
+            [
+                _("Belonging (mean, 1-5)"),
+                d.n,
+                round(
+                    float(
+                        sum(
+                            b
+                            for b, a in zip(before, after, strict=True)
+                            if not (math.isnan(b) or math.isnan(a))
+                        )
+                        / d.n
+                    ),
+                    2,
+                ),
+                round(
+                    float(
+                        sum(
+                            a
+                            for b, a in zip(before, after, strict=True)
+                            if not (math.isnan(b) or math.isnan(a))
+                        )
+                        / d.n
+                    ),
+                    2,
+                ),
+                round(d.mean_difference, 2),
+                round(d.low, 2),
+                round(d.high, 2),
+            ]
+        )
+    else:
+        chart.rows.append([_("Belonging (mean, 1-5)"), HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN])
+    intent_before = [b.get("intent") for b, _a in pairs]
+    intent_after = [a.get("intent") for _b, a in pairs]
+    both = [
+        (b, a) for b, a in zip(intent_before, intent_after, strict=True) if b is not None and a is not None
+    ]
+    shown = False
+    if len(both) >= MIN_CELL:
+        yes_b = sum(1 for b, _a in both if b)
+        yes_a = sum(1 for _b, a in both if a)
+        _c1, ok_b = _share_cells(yes_b, len(both) - yes_b)
+        _c2, ok_a = _share_cells(yes_a, len(both) - yes_a)
+        if ok_b and ok_a:
+            r = paired_proportions(intent_before, intent_after)
+            chart.rows.append(
+                [
+                    _("Plan to apply (share)"),
+                    r.n,
+                    round(r.before * 100, 1),
+                    round(r.after * 100, 1),
+                    round(r.difference * 100, 1),
+                    round(r.low * 100, 1),
+                    round(r.high * 100, 1),
+                ]
+            )
+            chart.bars += [
+                Bar(_("Plan to apply, before"), r.before, text=_pct(r.before)),
+                Bar(_("Plan to apply, after"), r.after, text=_pct(r.after)),
+            ]
+            shown = True
+    if not shown:
+        chart.rows.append([_("Plan to apply (share)"), HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN])
+        chart.bars.append(Bar(_("Plan to apply"), None, text=_("hidden: fewer than 10 people")))
+    chart.notes.append(_("Only learners who answered both surveys count. Not every measure improves."))
+    return chart
+
+
+def _month_starts(*, months: int, today: date) -> list[date]:
+    first = today.replace(day=1)
+    result = []
+    for _month in range(months):
+        result.append(first)
+        first = (first - timedelta(days=1)).replace(day=1)
+    return list(reversed(result))
+
+
+def _as_date(value: Any) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def acceptance_chart(*, months: int = 12, now: datetime | None = None) -> Chart:
+    """Patients who agreed to a learner being present, by site and month, with intervals; 1 query."""
+    now = now or timezone.now()
+    month_list = _month_starts(months=months, today=timezone.localdate(now))
+    start = timezone.make_aware(datetime.combine(month_list[0], datetime.min.time()))
+    rows = (
+        Booking.objects.filter(status=Booking.Status.COMPLETED, slot__starts_at__gte=start)
+        .annotate(month=TruncMonth("slot__starts_at", tzinfo=timezone.get_default_timezone()))
+        .values("slot__site__name", "month")
+        .annotate(consented=Sum("patients_consented"), declined=Sum("patients_declined"))
+        .order_by("slot__site__name", "month")
+    )
+    chart = Chart(
+        "acceptance",
+        _("Patients who agreed to a learner being present"),
+        _("Agreed out of all patients asked, by clinic site and month, with 95% Wilson intervals."),
+        ["site", "month", "patients", "agreed", "declined", "percent", "ci95_low", "ci95_high"],
+    )
+    for row in rows:
+        yes, no = row["consented"] or 0, row["declined"] or 0
+        if yes + no == 0:
+            continue
+        label = f"{row['slot__site__name']} {_as_date(row['month']):%Y-%m}"
+        line, bar = _share_row(label, yes, no)
+        chart.rows.append([row["slot__site__name"], f"{_as_date(row['month']):%Y-%m}", *line[1:]])
+        chart.bars.append(bar)
+    return chart
+
+
+def hours_chart(*, months: int = 12, now: datetime | None = None) -> Chart:
+    """Verified hours per month by program and site; a group with under 10 learners is hidden; 1 query."""
+    now = now or timezone.now()
+    month_list = _month_starts(months=months, today=timezone.localdate(now))
+    start = timezone.make_aware(datetime.combine(month_list[0], datetime.min.time()))
+    rows = (
+        Booking.objects.filter(verified_at__isnull=False, slot__starts_at__gte=start)
+        .annotate(month=TruncMonth("slot__starts_at", tzinfo=timezone.get_default_timezone()))
+        .values("slot__program__name", "slot__site__name", "month")
+        .annotate(minutes=Sum("verified_minutes"), learners=Count("learner", distinct=True))
+        .order_by("slot__program__name", "slot__site__name", "month")
+    )
+    chart = Chart(
+        "hours",
+        _("Verified shadowing hours per month"),
+        _(
+            "Hours mentors verified, by program, site and month. Groups with fewer than 10 learners are hidden."
+        ),
+        ["program", "site", "month", "learners", "hours"],
+        unit="hours",
+    )
+    for row in rows:
+        month = f"{_as_date(row['month']):%Y-%m}"
+        label = f"{row['slot__program__name']} · {row['slot__site__name']} · {month}"
+        if row["learners"] < MIN_CELL:
+            chart.rows.append([row["slot__program__name"], row["slot__site__name"], month, HIDDEN, HIDDEN])
+            chart.bars.append(Bar(label, None, text=_("hidden: fewer than 10 people")))
+            continue
+        hours = round((row["minutes"] or 0) / 60, 1)
+        chart.rows.append(
+            [row["slot__program__name"], row["slot__site__name"], month, row["learners"], hours]
+        )
+        chart.bars.append(Bar(label, hours, text=f"{hours:g} h"))
+    return chart
+
+
+def grants_chart() -> Chart:
+    """Grant dollars awarded in decided cycles by school and stage; small groups and their complements hidden."""
+    rows = list(
+        Application.objects.filter(cycle__status=GrantCycle.Status.DECIDED, award_amount__gt=0)
+        .values("applicant__school__name", "applicant__stage")
+        .annotate(people=Count("applicant", distinct=True), dollars=Sum("award_amount"))
+        .order_by("applicant__school__name", "applicant__stage")
+    )
+    chart = Chart(
+        "grants",
+        _("Grant dollars awarded by school and stage"),
+        _("Dollars awarded in decided grant cycles. Groups with fewer than 10 recipients are hidden."),
+        ["school", "stage", "recipients", "dollars"],
+        unit="dollars",
+    )
+    labels = [
+        f"{r['applicant__school__name'] or _('No school given')} · {r['applicant__stage']}" for r in rows
+    ]
+    total_people = sum(r["people"] for r in rows)
+    counts = {label: r["people"] for label, r in zip(labels, rows, strict=True)}
+    shown = (
+        suppress(counts, threshold=MIN_CELL, total=total_people)
+        if total_people >= MIN_CELL
+        else dict.fromkeys(counts)
+    )
+    for label, r in zip(labels, rows, strict=True):
+        school = r["applicant__school__name"] or _("No school given")
+        if shown[label] is None:
+            chart.rows.append([school, r["applicant__stage"], HIDDEN, HIDDEN])
+            chart.bars.append(Bar(label, None, text=_("hidden: fewer than 10 people")))
+        else:
+            chart.rows.append([school, r["applicant__stage"], r["people"], r["dollars"]])
+            chart.bars.append(Bar(label, float(r["dollars"]), text=f"${r['dollars']:,}"))
+    if total_people >= MIN_CELL:
+        chart.rows.append([_("All schools"), "", total_people, sum(r["dollars"] or 0 for r in rows)])
+    return chart
+
+
+def response_rates_chart() -> Chart:
+    """Invited and answered people per survey; 1 query."""
+    rows = (
+        SurveySchedule.objects.select_related("term__program")
+        .annotate(
+            invited=Count("invitations"),
+            answered=Count("invitations", filter=Q(invitations__completed_at__isnull=False)),
+        )
+        .order_by("-opens_on", "kind")
+    )
+    chart = Chart(
+        "response_rates",
+        _("Survey response rates"),
+        _("People who sent their survey, out of everyone invited."),
+        ["survey", "invited", "answered", "not_answered", "percent", "ci95_low", "ci95_high"],
+    )
+    for schedule in rows:
+        if not schedule.invited:
+            continue
+        label = f"{schedule.term} · {schedule.get_kind_display()}"
+        line, bar = _share_row(label, schedule.answered, schedule.invited - schedule.answered)
+        chart.rows.append(line)
+        chart.bars.append(bar)
+    return chart
+
+
+def learning_chart() -> Chart | None:
+    """Two-way learning: teaching moments by direction per month (people counted, small groups hidden)."""
+    if not apps.is_installed("mentorfold.learning"):
+        return None
+    from mentorfold.learning.models import TeachingMoment
+
+    rows = (
+        TeachingMoment.objects.annotate(
+            month=TruncMonth("created_at", tzinfo=timezone.get_default_timezone())
+        )
+        .values("direction", "month")
+        .annotate(moments=Count("pk"), mentors=Count("mentor", distinct=True))
+        .order_by("month", "direction")
+    )
+    chart = Chart(
+        "learning",
+        _("Two-way learning"),
+        _("Things mentors and learners said they learned from each other, per month."),
+        ["direction", "month", "mentors", "moments"],
+        unit="count",
+    )
+    labels = dict(TeachingMoment.Direction.choices)
+    for row in rows:
+        month = f"{_as_date(row['month']):%Y-%m}"
+        label = f"{labels.get(row['direction'], row['direction'])} · {month}"
+        if row["mentors"] < MIN_CELL:
+            chart.rows.append([str(labels.get(row["direction"], row["direction"])), month, HIDDEN, HIDDEN])
+            chart.bars.append(Bar(label, None, text=_("hidden: fewer than 10 people")))
+        else:
+            chart.rows.append(
+                [str(labels.get(row["direction"], row["direction"])), month, row["mentors"], row["moments"]]
+            )
+            chart.bars.append(Bar(label, float(row["moments"]), text=str(row["moments"])))
+    return chart
+
+
+CHARTS = {
+    "response_rates": response_rates_chart,
+    "burnout": burnout_chart,
+    "learner_change": learner_change_chart,
+    "acceptance": acceptance_chart,
+    "hours": hours_chart,
+    "grants": grants_chart,
+    "learning": learning_chart,
+}
+
+
+def all_charts() -> list[Chart]:
+    return [chart for build in CHARTS.values() if (chart := build()) is not None]
+
+
+def my_invitations(*, user: Any) -> list[SurveyInvitation]:
+    """The person's own surveys, newest first, with their answers (their eyes only)."""
+    return list(
+        SurveyInvitation.objects.filter(user=user)
+        .select_related("schedule__term__program", "response")
+        .order_by("-schedule__opens_on")
+    )

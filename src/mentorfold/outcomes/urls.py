@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+app_name = "outcomes"
+
+urlpatterns = [
+    path("", views.dashboard, name="home"),
+    path("export/<slug:chart>/<slug:fmt>/", views.export, name="export"),
+    path("terms/<int:term_pk>/surveys/", views.term_surveys, name="term_surveys"),
+    path("instruments/", views.instruments, name="instruments"),
+    path("instruments/<int:pk>/wording/", views.instrument_wording, name="instrument_wording"),
+    path("s/<str:token>/", views.survey, name="survey"),
+    path("mine/", views.mine, name="mine"),
+    path("where-are-you-now/", views.pipeline, name="pipeline"),
+]

@@ -1,0 +1,201 @@
+"""Outcome pages. Thin: parse the request, call a service or selector, render.
+
+Who sees what: the person with a survey link sees that one survey; a signed-in person sees their own
+surveys and answers; coordinators see only aggregates (``selectors``), never anyone's answers.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from mentorfold.accounts.models import Role
+from mentorfold.core.spreadsheets import rows_to_csv, rows_to_xlsx
+from mentorfold.engine.instruments import INSTRUMENTS
+from mentorfold.programs.models import Term
+
+from . import selectors, services
+from .charts import drawn
+from .forms import PipelineForm, SurveyForm, WordingForm
+from .items import licensed_item_ids
+from .models import InstrumentVersion, PipelineStage, SurveyInvitation, SurveyResponse
+
+
+def _coordinator(request: HttpRequest) -> None:
+    if not request.user.has_role(Role.COORDINATOR):
+        raise PermissionDenied
+
+
+# --- Survey by personal link -----------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def survey(request: HttpRequest, token: str) -> HttpResponse:
+    """One person's survey: answer in any order, save and come back, send when done; read-only once sent."""
+    invitation = get_object_or_404(
+        SurveyInvitation.objects.select_related("schedule__term__program"), token=token
+    )
+    instruments = services.survey_instruments(invitation.schedule)
+    response_row = SurveyResponse.objects.filter(invitation=invitation).first()
+    saved = response_row.answers if response_row else {}
+    if invitation.is_complete:
+        if request.method == "POST":
+            return HttpResponse(
+                _("You already sent this survey, so it can no longer be changed."), status=409
+            )
+        form = SurveyForm(initial={k: str(v) for k, v in saved.items()}, instruments=instruments)
+        for field in form.fields.values():
+            field.disabled = True
+        page = render(
+            request, "outcomes/survey.html", {"invitation": invitation, "form": form, "read_only": True}
+        )
+    else:
+        form = SurveyForm(
+            request.POST or None, initial={k: str(v) for k, v in saved.items()}, instruments=instruments
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                if form.cleaned_data.get("action") == "send":
+                    services.survey_complete(invitation=invitation, answers=form.answers())
+                    messages.success(request, _("Thank you! Your answers were sent."))
+                else:
+                    services.survey_save_answers(invitation=invitation, answers=form.answers())
+                    messages.success(
+                        request, _("Saved. You can close this page and come back with the same link.")
+                    )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                return redirect("outcomes:survey", token=invitation.token)
+        page = render(
+            request,
+            "outcomes/survey.html",
+            {"invitation": invitation, "form": form, "read_only": False, "answered": len(saved)},
+            status=400 if request.method == "POST" else 200,
+        )
+    page["Referrer-Policy"] = "no-referrer"  # the token must not leak to other sites
+    return page
+
+
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's own surveys and answers (nobody else's)."""
+    return render(request, "outcomes/mine.html", {"invitations": selectors.my_invitations(user=request.user)})
+
+
+# --- Pipeline --------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pipeline(request: HttpRequest) -> HttpResponse:
+    """The learner's yearly "where are you now" update and their own history."""
+    learner = getattr(request.user, "learner_profile", None)
+    if learner is None or not request.user.has_role(Role.LEARNER):
+        raise PermissionDenied
+    form = PipelineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.pipeline_stage_record(
+                learner=learner,
+                stage=form.cleaned_data["stage"],
+                reached_on=form.cleaned_data["reached_on"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Thank you! We saved where you are now."))
+            return redirect("outcomes:pipeline")
+    history = PipelineStage.objects.filter(learner=learner).order_by("-reached_on", "-pk")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "outcomes/pipeline.html", {"form": form, "history": history}, status=status)
+
+
+# --- Coordinator pages -----------------------------------------------------------------------------------
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """All outcome charts with their tables; aggregates only, small groups hidden."""
+    _coordinator(request)
+    charts = [(chart, drawn(chart)) for chart in selectors.all_charts()]
+    terms = Term.objects.select_related("program").order_by("-starts_on")[:12]
+    return render(request, "outcomes/dashboard.html", {"charts": charts, "terms": terms})
+
+
+@login_required
+def export(request: HttpRequest, chart: str, fmt: str) -> HttpResponse:
+    """One chart's table as CSV or XLSX: the same suppressed rows the page shows, formulas neutralised."""
+    _coordinator(request)
+    build = selectors.CHARTS.get(chart)
+    if build is None or fmt not in {"csv", "xlsx"}:
+        raise Http404
+    built = build()
+    if built is None:
+        raise Http404
+    rows = [built.columns, *built.rows]
+    filename = f"outcomes-{chart}-{timezone.localdate():%Y-%m-%d}.{fmt}"
+    if fmt == "csv":
+        response = HttpResponse(rows_to_csv(rows), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(
+            rows_to_xlsx(rows, title=chart),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_POST
+def term_surveys(request: HttpRequest, term_pk: int) -> HttpResponse:
+    """Create the term's surveys and send links for those already open (each person once)."""
+    _coordinator(request)
+    term = get_object_or_404(Term, pk=term_pk)
+    today = timezone.localdate()
+    invited = 0
+    for schedule in services.survey_schedule_term(term=term, actor=request.user):
+        if schedule.opens_on <= today:
+            invited += len(services.survey_invite(schedule=schedule, actor=request.user))
+    messages.success(
+        request, _("Surveys ready for %(term)s; %(count)s links in use.") % {"term": term, "count": invited}
+    )
+    return redirect("outcomes:home")
+
+
+@login_required
+def instruments(request: HttpRequest) -> HttpResponse:
+    _coordinator(request)
+    return render(request, "outcomes/instruments.html", {"versions": InstrumentVersion.objects.all()})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def instrument_wording(request: HttpRequest, pk: int) -> HttpResponse:
+    """Paste the society's licensed wording for a licensed instrument, so its items can be asked."""
+    _coordinator(request)
+    version = get_object_or_404(InstrumentVersion, pk=pk, is_licensed=True)
+    if version.key not in INSTRUMENTS:
+        raise Http404
+    form = WordingForm(
+        request.POST or None,
+        item_ids=licensed_item_ids(version.key),
+        initial_wording=version.licensed_wording,
+    )
+    if request.method == "POST" and form.is_valid():
+        services.instrument_wording_paste(instrument=version, wording=form.cleaned_data, actor=request.user)
+        messages.success(request, _("Wording saved. These questions are now asked in new surveys."))
+        return redirect("outcomes:instruments")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "outcomes/instrument_wording.html", {"version": version, "form": form}, status=status
+    )
