@@ -9,6 +9,8 @@ from django.contrib.auth import password_validation
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from mentorfold.core.forms import RecordsMultipleChoiceField
+
 from .models import (
     WEEKDAY_CHOICES,
     GuardianLink,
@@ -169,6 +171,7 @@ class MentorProfileForm(forms.ModelForm):
             "bio",
         ]
         widgets = {"languages": forms.CheckboxSelectMultiple, "paused_until": DateInput}
+        field_classes = {"languages": RecordsMultipleChoiceField}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -193,6 +196,7 @@ class LearnerProfileForm(forms.ModelForm):
             "first_generation": forms.NullBooleanSelect,
             "under_represented": forms.NullBooleanSelect,
         }
+        field_classes = {"languages": RecordsMultipleChoiceField}
         help_texts = {
             "first_generation": _("Optional and private: only you and program coordinators see this."),
             "under_represented": _("Optional and private: only you and program coordinators see this."),

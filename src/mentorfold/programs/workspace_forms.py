@@ -12,6 +12,7 @@ from django.forms.models import construct_instance
 from django.utils.translation import gettext_lazy as _
 
 from mentorfold.accounts.models import LearnerProfile
+from mentorfold.core.forms import RecordsMultipleChoiceField
 
 from .models import Program, Requirement, Site, Term
 
@@ -27,7 +28,7 @@ class ProgramForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Who may apply: tick at least one learner stage.")},
     )
-    sites = forms.ModelMultipleChoiceField(
+    sites = RecordsMultipleChoiceField(
         label=_("Clinic sites this program uses"),
         queryset=Site.objects.filter(is_active=True).order_by("name"),
         widget=forms.CheckboxSelectMultiple,

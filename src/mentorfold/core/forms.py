@@ -1,0 +1,30 @@
+"""Form fields shared by every app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+# Primary keys are 64-bit integers in every database the project supports.
+_LARGEST_KEY = 2**63 - 1
+
+
+class RecordsMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Checkbox lists of records (languages, sites) that refuse a value no record can have.
+
+    Django checks each value with an exact lookup but then asks the database with ``pk__in``, which on SQLite
+    raises ``OverflowError`` for a value such as ``99999999999999999999``: a crafted request would get a 500.
+    Here such a value is an ordinary form error.
+    """
+
+    def _check_values(self, value: Any) -> Any:
+        if self.to_field_name in (None, "pk", "id"):
+            for item in value if isinstance(value, list | tuple | set | frozenset) else [value]:
+                text = str(item).strip()
+                if not text.lstrip("-").isdigit() or not 0 < int(text) <= _LARGEST_KEY:
+                    raise ValidationError(
+                        self.error_messages["invalid_choice"], code="invalid_choice", params={"value": item}
+                    )
+        return super()._check_values(value)
