@@ -22,6 +22,7 @@ __all__ = [
     "IN_HOUSE_LICENCE",
     "MBI_LICENCE",
     "MBI_SINGLE_ITEMS_REFERENCE",
+    "PLACEHOLDER",
     "MINI_Z_LICENCE",
     "MINI_Z_REFERENCE",
     "PFI_LICENCE",
@@ -105,7 +106,7 @@ class Item:
     min_value, max_value : int
         Range of answer codes.
     reverse : bool
-        Whether a higher code means a worse state on the scale's summary score (reverse-keyed).
+        Reverse-scored: the instrument's summary score uses ``min_value + max_value - code`` for this item.
     scored : bool
         False for items kept for context only (e.g. "which career").
     subscale : str
@@ -276,7 +277,6 @@ MBI_SINGLE_ITEMS = Instrument(
             options=("0 - never", "1", "2", "3", "4 - once a week", "5", "6 - every day"),
             min_value=0,
             max_value=6,
-            reverse=True,
             subscale="emotional_exhaustion",
         ),
         Item(
@@ -286,7 +286,6 @@ MBI_SINGLE_ITEMS = Instrument(
             options=("0 - never", "1", "2", "3", "4 - once a week", "5", "6 - every day"),
             min_value=0,
             max_value=6,
-            reverse=True,
             subscale="depersonalisation",
         ),
     ),
@@ -305,8 +304,8 @@ PFI = Instrument(
     items=_items(
         "pfi",
         [(PLACEHOLDER, _PFI_TRUE, False, "professional_fulfilment")] * 6
-        + [(PLACEHOLDER, _PFI_EXTENT, True, "work_exhaustion")] * 4
-        + [(PLACEHOLDER, _PFI_EXTENT, True, "interpersonal_disengagement")] * 6,
+        + [(PLACEHOLDER, _PFI_EXTENT, False, "work_exhaustion")] * 4
+        + [(PLACEHOLDER, _PFI_EXTENT, False, "interpersonal_disengagement")] * 6,
         low=0,
         high=4,
     ),
@@ -680,8 +679,7 @@ def score_pfi(answers: Mapping[str, int | None]) -> PFIScore:
     interpersonal disengagement = items 11-16; the burnout composite is the mean of items 7-16 (all ten
     items, not the mean of the two subscale means). Cut-offs from the paper: fulfilment >= 3.0 is
     "professionally fulfilled", burnout composite >= 1.33 is "burned out"; both compare the unrounded mean.
-    Higher burnout scores are worse; nothing is reversed, so the PFI items' `reverse` flag only records
-    direction.
+    No item is reverse-scored; higher burnout scores are worse.
 
     Missing-item rule (ours, stated in the report): a subscale is scored when at most one of its items is
     missing, as the mean of the rest; otherwise None. The burnout composite needs both work exhaustion and

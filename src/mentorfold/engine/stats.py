@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 from scipy import stats as sps
-from scipy.special import gammaln
+from scipy.special import gammaln, ndtri
 
 __all__ = [
     "PairedDifference",
@@ -166,7 +166,7 @@ def _check_confidence(confidence: object) -> float:
 
 
 def _z(confidence: float) -> float:
-    return float(sps.norm.ppf(0.5 + 0.5 * confidence))
+    return float(ndtri(0.5 + 0.5 * confidence))
 
 
 def _wilson(successes: int, n: int, z: float) -> tuple[float, float]:
@@ -434,7 +434,7 @@ def _as_answer(value: object, name: str, i: int) -> bool | None:
 
 
 def paired_proportions(
-    before: Sequence[bool | None], after: Sequence[bool | None], confidence: float = 0.95
+    before: Sequence[bool | int | None], after: Sequence[bool | int | None], confidence: float = 0.95
 ) -> PairedProportions:
     """Change in the share of yes answers in the same people, with McNemar's exact test.
 

@@ -83,7 +83,7 @@ def test_wilson_interval_rejects_bad_input(
 
 
 def test_proportion_bundles_estimate_and_interval() -> None:
-    p = proportion(np.int64(7), 20, confidence=0.9)
+    p = proportion(np.int64(7), 20, confidence=0.9)  # type: ignore[arg-type]
     assert (p.estimate, p.n, p.successes, p.confidence) == (0.35, 20, 7, 0.9)
     assert (p.low, p.high) == wilson_interval(7, 20, 0.9)
     assert isinstance(p.n, int) and isinstance(p.successes, int)
@@ -97,7 +97,7 @@ scores = st.floats(-100, 100, allow_nan=False, allow_infinity=False).map(lambda 
 maybe_scores = st.one_of(scores, st.just(float("nan")))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     pairs=st.lists(st.tuples(maybe_scores, maybe_scores), min_size=2, max_size=60),
     confidence=confidences,
@@ -134,7 +134,8 @@ def test_paired_difference_hand_computed() -> None:
     assert r.mean_difference == 1.0
     assert r.sd_difference == pytest.approx(math.sqrt(0.5))
     assert r.t_statistic == pytest.approx(math.sqrt(10))
-    assert (r.low, r.high) == (pytest.approx(0.122011, abs=1e-6), pytest.approx(1.877989, abs=1e-6))
+    assert r.low == pytest.approx(0.122011, abs=1e-6)
+    assert r.high == pytest.approx(1.877989, abs=1e-6)
     assert r.p_value == pytest.approx(0.034109, abs=1e-6)
     assert r.d_z == pytest.approx(math.sqrt(2))
     # exact J(4) = Gamma(2) / (sqrt 2 * Gamma(1.5)) = 1 / (sqrt 2 * 0.886227) = 0.797885
@@ -308,7 +309,7 @@ def test_mcnemar_exact_hand_computed() -> None:
 
 
 def test_paired_proportions_drops_pairs_with_a_missing_answer_and_accepts_zero_one() -> None:
-    r = paired_proportions([1, 0, None, True, 0], [1, 1, True, None, np.bool_(False)])
+    r = paired_proportions([1, 0, None, True, 0], [1, 1, True, None, np.bool_(False)])  # type: ignore[list-item]
     assert (r.n, r.n_dropped, r.both_yes, r.no_to_yes, r.both_no) == (3, 2, 1, 1, 1)
 
 
