@@ -7,24 +7,32 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from ninja import Field, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from mentorfold.accounts.models import MentorProfile
 from mentorfold.programs import selectors as program_selectors
 from mentorfold.programs.models import Program, Site, Term
 
-from .schemas import MentorOut, ProgramDetailOut, ProgramOut, SiteOut, TermOut, responses
+from .schemas import Id, MentorOut, ProgramDetailOut, ProgramOut, SiteOut, TermOut, id_filter, responses
 
 router = Router(tags=["catalog"])
 PAGE = 50
+MAX_PAGE = 1_000_000  # far past any list here, and the offset stays inside the database's integers
 
 
 class Pages(PageNumberPagination):
     """50 per page, ``?page=N``; the answer carries ``items`` and ``count``."""
 
+    class Input(Schema):
+        page: int = Field(1, ge=1, le=MAX_PAGE)
+
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(page_size=PAGE, **kwargs)
+        super().__init__(page_size=PAGE, max_page_size=PAGE, **kwargs)
+
+    def paginate_queryset(self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any) -> Any:
+        offset = (pagination.page - 1) * PAGE
+        return {"items": queryset[offset : offset + PAGE], "count": self._items_count(queryset)}
 
 
 def _visible_terms() -> QuerySet[Term]:
@@ -59,6 +67,7 @@ def program_detail(request: HttpRequest, slug: str) -> Any:
 @router.get("/terms", response=responses(list[TermOut]), auth=None, summary="List terms of public programs")
 @paginate(Pages)
 def term_list(request: HttpRequest, program: int | None = None, status: str = "") -> Any:
+    id_filter(program, name="program")
     terms = _visible_terms().order_by("-starts_on", "pk")
     if program is not None:
         terms = terms.filter(program_id=program)
@@ -67,8 +76,8 @@ def term_list(request: HttpRequest, program: int | None = None, status: str = ""
     return terms
 
 
-@router.get("/terms/{int:term_id}", response=responses(TermOut), auth=None, summary="One term")
-def term_detail(request: HttpRequest, term_id: int) -> Any:
+@router.get("/terms/{term_id}", response=responses(TermOut), auth=None, summary="One term")
+def term_detail(request: HttpRequest, term_id: Id) -> Any:
     return get_object_or_404(_visible_terms(), pk=term_id)
 
 
@@ -85,8 +94,8 @@ def site_list(request: HttpRequest, city: str = "") -> Any:
     return sites
 
 
-@router.get("/sites/{int:site_id}", response=responses(SiteOut), summary="One clinic site")
-def site_detail(request: HttpRequest, site_id: int) -> Any:
+@router.get("/sites/{site_id}", response=responses(SiteOut), summary="One clinic site")
+def site_detail(request: HttpRequest, site_id: Id) -> Any:
     return get_object_or_404(_visible_sites(), pk=site_id)
 
 
@@ -115,6 +124,6 @@ def mentor_list(
     return mentors
 
 
-@router.get("/mentors/{int:mentor_id}", response=responses(MentorOut), summary="One cleared mentor")
-def mentor_detail(request: HttpRequest, mentor_id: int) -> Any:
+@router.get("/mentors/{mentor_id}", response=responses(MentorOut), summary="One cleared mentor")
+def mentor_detail(request: HttpRequest, mentor_id: Id) -> Any:
     return get_object_or_404(_cleared_mentors(), pk=mentor_id)

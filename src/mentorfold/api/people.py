@@ -15,7 +15,7 @@ from mentorfold.matching.models import MatchRun
 from mentorfold.programs.models import Enrollment
 
 from .catalog import Pages
-from .schemas import EnrollmentOut, MatchRunDetailOut, MatchRunOut, MeOut, responses
+from .schemas import EnrollmentOut, Id, MatchRunDetailOut, MatchRunOut, MeOut, id_filter, responses
 
 router = Router(tags=["me"])
 
@@ -80,6 +80,7 @@ def _coordinator(request: HttpRequest) -> None:
 @paginate(Pages)
 def match_run_list(request: HttpRequest, term: int | None = None, status: str = "") -> Any:
     _coordinator(request)
+    id_filter(term, name="term")
     runs = MatchRun.objects.defer("inputs", "result", "certificate", "stats").order_by("-created_at", "-pk")
     if term is not None:
         runs = runs.filter(term_id=term)
@@ -89,11 +90,11 @@ def match_run_list(request: HttpRequest, term: int | None = None, status: str = 
 
 
 @router.get(
-    "/match-runs/{int:run_id}",
+    "/match-runs/{run_id}",
     response=responses(MatchRunDetailOut),
     tags=["matching"],
     summary="One match run",
 )
-def match_run_detail(request: HttpRequest, run_id: int) -> Any:
+def match_run_detail(request: HttpRequest, run_id: Id) -> Any:
     _coordinator(request)
     return get_object_or_404(MatchRun.objects.defer("inputs", "result", "certificate"), pk=run_id)

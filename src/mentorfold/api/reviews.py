@@ -23,6 +23,7 @@ from .schemas import (
     AssignmentOut,
     ConflictIn,
     GrantCycleOut,
+    Id,
     MyApplicationOut,
     MyReviewOut,
     ReviewDetailOut,
@@ -47,8 +48,8 @@ def cycle_list(request: HttpRequest, status: str = "") -> Any:
     return cycles
 
 
-@router.get("/grant-cycles/{int:cycle_id}", response=responses(GrantCycleOut), summary="One grant cycle")
-def cycle_detail(request: HttpRequest, cycle_id: int) -> Any:
+@router.get("/grant-cycles/{cycle_id}", response=responses(GrantCycleOut), summary="One grant cycle")
+def cycle_detail(request: HttpRequest, cycle_id: Id) -> Any:
     return get_object_or_404(_cycles(), pk=cycle_id)
 
 
@@ -106,16 +107,16 @@ def _review_out(request: HttpRequest, application: Application) -> dict[str, Any
 
 
 @router.get(
-    "/reviews/{int:application_id}", response=responses(ReviewDetailOut), summary="One assigned application"
+    "/reviews/{application_id}", response=responses(ReviewDetailOut), summary="One assigned application"
 )
-def review_detail(request: HttpRequest, application_id: int) -> Any:
+def review_detail(request: HttpRequest, application_id: Id) -> Any:
     return _review_out(request, _assigned(request, application_id))
 
 
 @router.post(
-    "/reviews/{int:application_id}", response=responses(ReviewDetailOut), summary="Save or submit my scores"
+    "/reviews/{application_id}", response=responses(ReviewDetailOut), summary="Save or submit my scores"
 )
-def review_submit(request: HttpRequest, application_id: int, payload: ReviewIn) -> Any:
+def review_submit(request: HttpRequest, application_id: Id, payload: ReviewIn) -> Any:
     application = _assigned(request, application_id)
     with transaction.atomic():
         review = grant_review.review_save(
@@ -130,11 +131,11 @@ def review_submit(request: HttpRequest, application_id: int, payload: ReviewIn) 
 
 
 @router.post(
-    "/reviews/{int:application_id}/conflict",
+    "/reviews/{application_id}/conflict",
     response=responses(dict[str, str]),
     summary="Tell the committee I know this applicant",
 )
-def review_conflict(request: HttpRequest, application_id: int, payload: ConflictIn) -> Any:
+def review_conflict(request: HttpRequest, application_id: Id, payload: ConflictIn) -> Any:
     application = _assigned(request, application_id)
     with transaction.atomic():
         grant_review.review_conflict_discovered(

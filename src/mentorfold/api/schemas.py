@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Field, Schema
+from ninja.errors import ValidationError as NinjaValidationError
 
 
 class ErrorItem(Schema):
@@ -255,3 +256,18 @@ ERROR_CODES = (400, 401, 403, 404, 422, 429)
 def responses(ok: object, status: int = 200) -> dict[int, object]:
     """The success schema plus the shared error body on every error status the API answers with."""
     return {status: ok, **dict.fromkeys(ERROR_CODES, ErrorOut)}
+
+
+# Ids and filters the database can hold: a larger number is a 422, never a database overflow.
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+MAX_ID = 2**31 - 1
+
+
+def id_filter(value: int | None, *, name: str) -> int | None:
+    """Check an id given as a query filter (paginated views get builtin types only: ninja resolves their
+    annotations in its own module); out of range is a 422 like any schema error."""
+    if value is not None and not 1 <= value <= MAX_ID:
+        raise NinjaValidationError(
+            [{"loc": ("query", name), "msg": f"Input should be a whole number from 1 to {MAX_ID}"}]
+        )
+    return value

@@ -23,7 +23,7 @@ from mentorfold.shadowing.selectors import bookable_slots_q
 
 from .catalog import Pages
 from .people import own_learner, own_mentor
-from .schemas import BookingOut, CancelIn, SlotOut, responses
+from .schemas import BookingOut, CancelIn, Id, SlotOut, id_filter, responses
 
 router = Router(tags=["shadowing"])
 
@@ -45,6 +45,8 @@ def _slots() -> QuerySet[Slot]:
 @paginate(Pages)
 def slot_list(request: HttpRequest, site: int | None = None, program: int | None = None) -> Any:
     """Learners: open slots they could book; mentors: their own upcoming slots; coordinators: all open."""
+    id_filter(site, name="site")
+    id_filter(program, name="program")
     user = request.user
     now = timezone.now()
     mentor = own_mentor(request)
@@ -73,8 +75,8 @@ def slot_list(request: HttpRequest, site: int | None = None, program: int | None
     return slots.order_by("starts_at", "pk")
 
 
-@router.post("/slots/{int:slot_id}/book", response=responses(BookingOut, 201), summary="Book a slot")
-def slot_book(request: HttpRequest, slot_id: int) -> Any:
+@router.post("/slots/{slot_id}/book", response=responses(BookingOut, 201), summary="Book a slot")
+def slot_book(request: HttpRequest, slot_id: Id) -> Any:
     learner = own_learner(request)
     slot = get_object_or_404(Slot, pk=slot_id)
     with transaction.atomic():
@@ -122,13 +124,13 @@ def _booking_for(request: HttpRequest, booking_id: int, perm: str) -> Booking:
     return booking
 
 
-@router.get("/bookings/{int:booking_id}", response=responses(BookingOut), summary="One booking")
-def booking_detail(request: HttpRequest, booking_id: int) -> Any:
+@router.get("/bookings/{booking_id}", response=responses(BookingOut), summary="One booking")
+def booking_detail(request: HttpRequest, booking_id: Id) -> Any:
     return _booking_for(request, booking_id, "shadowing.view_booking")
 
 
-@router.post("/bookings/{int:booking_id}/cancel", response=responses(BookingOut), summary="Cancel a booking")
-def booking_cancel(request: HttpRequest, booking_id: int, payload: CancelIn) -> Any:
+@router.post("/bookings/{booking_id}/cancel", response=responses(BookingOut), summary="Cancel a booking")
+def booking_cancel(request: HttpRequest, booking_id: Id, payload: CancelIn) -> Any:
     booking = _booking_for(request, booking_id, "shadowing.cancel_booking")
     with transaction.atomic():
         shadowing_services.booking_cancel(booking=booking, actor=request.user, reason=payload.reason)
