@@ -92,6 +92,8 @@ class PairedDifference:
         Two-sided p-value of the paired t test (`scipy.stats.ttest_rel`); NaN when the SD is 0.
     confidence : float
         Confidence level of the intervals.
+    mean_before, mean_after : float
+        Means of the complete pairs' before and after values (so a report shows them for the same people).
     """
 
     mean_difference: float
@@ -108,6 +110,8 @@ class PairedDifference:
     t_statistic: float
     p_value: float
     confidence: float
+    mean_before: float
+    mean_after: float
 
 
 @dataclass(frozen=True)
@@ -420,6 +424,8 @@ def paired_difference(
         t_statistic=t_stat,
         p_value=p_value,
         confidence=c,
+        mean_before=float(b.mean()),
+        mean_after=float(a.mean()),
     )
 
 

@@ -148,6 +148,8 @@ def test_paired_difference_drops_pairs_with_a_missing_value() -> None:
     r = paired_difference([2, nan, 3, 3, 4, 2, 5], [3, 4, 4, 3, 5, 4, nan])
     assert (r.n, r.n_dropped) == (5, 2)
     assert r.mean_difference == 1.0
+    assert r.mean_before == pytest.approx(14 / 5)
+    assert r.mean_after == pytest.approx(19 / 5)
 
 
 def test_paired_difference_with_equal_differences_reports_mean_and_nan_effect() -> None:
