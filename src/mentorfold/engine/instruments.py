@@ -128,6 +128,11 @@ class Item:
         """Whether the answer is free text rather than a code."""
         return not self.options and not self.scored
 
+    @property
+    def choices(self) -> tuple[tuple[int, str], ...]:
+        """``(code, label)`` pairs in order, ready for a form's choices; empty for free text."""
+        return tuple(enumerate(self.options, start=self.min_value))
+
 
 @dataclass(frozen=True)
 class Instrument:

@@ -468,7 +468,7 @@ def paired_proportions(
     ``c`` = no-to-yes pairs, the exact McNemar p-value is the two-sided binomial test of ``c`` successes in
     ``b + c`` trials with p = 1/2 (`scipy.stats.binomtest`); only people who changed their answer carry
     information. The interval for ``after - before`` is Newcombe's hybrid score interval for paired
-    proportions (Newcombe 1998, Stat Med 17:2635, method 10, no continuity correction): the two marginal
+    proportions (Newcombe 1998, Stat Med 17:2635, method 10: Wilson limits without continuity correction): the two marginal
     Wilson intervals combined with Newcombe's estimate of their correlation: with ``A = both_yes * both_no -
     yes_to_no * no_to_yes``, phi = ``(A - n/2) / sqrt(product of margins)`` when ``A > n/2``, 0 when
     ``0 <= A <= n/2``, ``A / sqrt(...)`` when ``A < 0``, and 0 when a margin is empty (as in Altman et al.,

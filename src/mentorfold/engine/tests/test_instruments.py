@@ -90,8 +90,11 @@ def test_definitions_are_frozen() -> None:
         INSTRUMENTS["pfi"].items[0].wording = "x"  # type: ignore[misc]
 
 
-def test_item_lookup() -> None:
+def test_item_lookup_and_choices() -> None:
     assert INSTRUMENTS["mini_z"].item("mini_z_3").reverse
+    assert INSTRUMENTS["mbi_single_items"].item("mbi_ee").choices[4] == (4, "4 - once a week")
+    assert INSTRUMENTS["belonging"].item("belonging_1").choices[0] == (1, "Strongly disagree")
+    assert INSTRUMENTS["intent"].item("intent_career").choices == ()
     with pytest.raises(KeyError):
         INSTRUMENTS["mini_z"].item("mini_z_11")
 
