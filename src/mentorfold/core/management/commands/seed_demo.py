@@ -20,6 +20,7 @@ SEEDERS = [
     "mentorfold.grants.demo.seed_grants",
     "mentorfold.learning.demo.seed_learning",
     "mentorfold.messaging.demo.seed_messaging",
+    "mentorfold.outcomes.demo.seed_outcomes",
 ]
 # Demo data is anchored to a fixed day so that ages, terms and hours are the same on every run.
 DEMO_TODAY = date(2026, 11, 2)
