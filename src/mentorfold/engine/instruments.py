@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
-    "BELONGING_LICENCE",
     "INSTRUMENTS",
     "IN_HOUSE_LICENCE",
     "MBI_LICENCE",
@@ -82,7 +81,6 @@ IN_HOUSE_LICENCE = (
     "Mentorfold in-house scale: wording written by the project, free to use and adapt. Not a validated "
     "instrument; report it as an in-house measure."
 )
-BELONGING_LICENCE = IN_HOUSE_LICENCE
 
 AGREE_5 = ("Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree")
 QUALITY_5 = ("Poor", "Marginal", "Satisfactory", "Good", "Optimal")
@@ -274,25 +272,19 @@ MBI_SINGLE_ITEMS = Instrument(
     licence=MBI_LICENCE,
     wording_included=False,
     in_house=False,
-    items=(
+    items=tuple(
         Item(
-            id="mbi_ee",
-            number=1,
+            id=item_id,
+            number=number,
             wording=PLACEHOLDER,
             options=("0 - never", "1", "2", "3", "4 - once a week", "5", "6 - every day"),
             min_value=0,
             max_value=6,
-            subscale="emotional_exhaustion",
-        ),
-        Item(
-            id="mbi_dp",
-            number=2,
-            wording=PLACEHOLDER,
-            options=("0 - never", "1", "2", "3", "4 - once a week", "5", "6 - every day"),
-            min_value=0,
-            max_value=6,
-            subscale="depersonalisation",
-        ),
+            subscale=subscale,
+        )
+        for number, (item_id, subscale) in enumerate(
+            [("mbi_ee", "emotional_exhaustion"), ("mbi_dp", "depersonalisation")], start=1
+        )
     ),
 )
 
