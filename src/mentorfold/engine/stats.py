@@ -613,7 +613,9 @@ def suppress(
         counts (smaller than the shown cells plus one per hidden cell, or different from their sum).
     TotalDisclosureError
         (a ValueError) if publishing `total` would reveal a hidden cell whatever else is hidden, e.g. a
-        single non-zero cell below the threshold; publish the row without its total.
+        single non-zero cell below the threshold; publish the row without its total. When
+        ``total >= threshold`` this happens only if every non-zero cell is 1 (each person in their own
+        cell), so callers that already hide small totals must still catch it.
 
     Notes
     -----

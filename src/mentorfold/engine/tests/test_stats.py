@@ -368,6 +368,33 @@ def test_suppress_refuses_a_total_that_reveals_a_small_cell(counts: dict[str, in
     assert all(v in (0, None) for v in suppress(counts).values())
 
 
+def test_a_large_total_still_reveals_cells_when_everyone_is_alone_in_a_cell() -> None:
+    counts = {f"school {i}": 1 for i in range(10)}
+    with pytest.raises(TotalDisclosureError):
+        suppress(counts, threshold=10, total=10)
+    assert set(suppress(counts, threshold=10).values()) == {None}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    counts=st.dictionaries(st.text(max_size=3), st.integers(0, 30), max_size=8), threshold=st.integers(1, 12)
+)
+def test_a_total_at_or_above_the_threshold_fails_only_when_every_non_zero_cell_is_one(
+    counts: dict[str, int], threshold: int
+) -> None:
+    total = sum(counts.values())
+    if total < threshold:
+        return
+    positives = [v for v in counts.values() if v > 0]
+    all_ones = bool(positives) and all(v == 1 for v in positives) and threshold > 1
+    try:
+        suppress(counts, threshold, total)
+    except TotalDisclosureError:
+        assert all_ones
+    else:
+        assert not all_ones
+
+
 @pytest.mark.parametrize(
     ("counts", "kwargs", "message"),
     [
