@@ -72,6 +72,7 @@ ACTION_LABELS: dict[str, Any] = {
     "matching.mentorship_update": _("updated a mentorship"),
     "matching.place_manually": _("placed a learner by hand"),
     "matching.run_publish": _("published a match"),
+    "matching.run_publish_start": _("started publishing a match"),
     "matching.run_start": _("started a match run"),
     "matching.settings_update": _("changed the match settings"),
     "program.create": _("created a program"),
