@@ -9,7 +9,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from . import catalog, people, reviews, visits
+from . import catalog, people, progress, reviews, visits
 from .auth import api_auth
 
 api = NinjaAPI(
@@ -91,5 +91,6 @@ def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 api.add_router("/", catalog.router)
 api.add_router("/", people.router)
+api.add_router("/", progress.router)
 api.add_router("/", visits.router)
 api.add_router("/", reviews.router)

@@ -271,3 +271,63 @@ def id_filter(value: int | None, *, name: str) -> int | None:
             [{"loc": ("query", name), "msg": f"Input should be a whole number from 1 to {MAX_ID}"}]
         )
     return value
+
+
+class PreferenceOut(Schema):
+    rank: int
+    mentor_id: int
+    mentor_name: str
+
+    @staticmethod
+    def resolve_mentor_name(obj: Any) -> str:
+        return str(obj.mentor)
+
+
+class PreferencesOut(Schema):
+    term_id: int
+    is_open: bool
+    max_preferences: int
+    ranking: list[PreferenceOut]
+
+
+class PreferencesIn(Schema):
+    mentor_ids: list[Id] = Field(..., max_length=30)
+
+
+class RequirementOut(Schema):
+    requirement_id: int
+    name: str
+    kind: str
+    program: str | None
+    site: str | None
+    status: str
+    message: str
+
+
+class HoursRowOut(Schema):
+    mentor: str
+    specialty: str
+    site: str
+    minutes: int
+    sessions: int
+    first: str
+    last: str
+
+
+class HoursOut(Schema):
+    total_minutes: int
+    first: str
+    last: str
+    by_specialty: dict[str, int]
+    rows: list[HoursRowOut]
+
+
+class CertificateOut(Schema):
+    code: str
+    issued_at: datetime
+    revoked_at: datetime | None
+    total_minutes: int
+
+    @staticmethod
+    def resolve_total_minutes(obj: Any) -> int:
+        return int((obj.totals or {}).get("total_minutes", 0))

@@ -91,6 +91,7 @@ def build_world(
     public = PublicProgramFactory()
     public.sites.add(site)
     open_term = OpenTermFactory(program=public)
+    EnrollmentFactory(term=open_term, learner=learner)  # accepted: the learner may rank mentors in it
     cycle = GrantCycleFactory(status=GrantCycle.Status.REVIEW)
     application = ApplicationFactory(cycle=cycle)
     AssignmentFactory(application=application, reviewer=reviewer.user)

@@ -181,3 +181,40 @@ def test_lists_page_by_50_in_a_constant_number_of_queries(
     second = api.get(url + "?page=2").json()
     assert len(small["items"]) >= 3
     assert len(first["items"]) == 50 and first["count"] == 50 + len(second["items"])
+
+
+def test_rankings_go_through_the_matching_service(world: World, learner: Any, other_mentor: Any) -> None:
+    api = api_for(learner)
+    url = f"/api/v1/me/terms/{world.term.pk}/preferences"
+    assert api.get(url).json() == {
+        "term_id": world.term.pk,
+        "is_open": True,
+        "max_preferences": 10,
+        "ranking": [],
+    }
+    repeated = api.put(
+        url, {"mentor_ids": [other_mentor.pk, other_mentor.pk]}, content_type="application/json"
+    )
+    assert repeated.status_code == 400
+    assert "only once" in repeated.json()["detail"]
+    not_open = api.put(url, {"mentor_ids": [other_mentor.pk]}, content_type="application/json")
+    assert not_open.status_code == 400
+    assert "not open to you" in not_open.json()["detail"]
+    assert api.put(url, {"mentor_ids": []}, content_type="application/json").status_code == 200
+    assert AuditEvent.objects.filter(action="api.preferences_replace").exists()
+
+
+def test_a_read_token_cannot_replace_a_ranking(world: World, learner: Any) -> None:
+    url = f"/api/v1/me/terms/{world.term.pk}/preferences"
+    response = api_for(learner, scope="read").put(url, {"mentor_ids": []}, content_type="application/json")
+    assert response.status_code == 403
+
+
+def test_hours_and_certificates_are_the_learners_own(world: World, learner: Any) -> None:
+    from mentorfold.shadowing.tests.factories import HoursCertificateFactory
+
+    HoursCertificateFactory(learner=learner)
+    HoursCertificateFactory()
+    api = api_for(learner)
+    assert api.get("/api/v1/me/hours").json()["total_minutes"] == 0
+    assert api.get("/api/v1/me/certificates").json()["count"] == 1

@@ -5,6 +5,7 @@ Add a new endpoint and this test fails until the matrix says what each role gets
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -76,6 +77,17 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("post", "/api/v1/bookings/{booking_id}/cancel"): only(
         {"learner": 200, "mentor": 200, "coordinator": 200}, 404
     ),
+    ("get", "/api/v1/me/terms/{term_id}/preferences"): only(
+        {"learner": 200, "other_learner": 404, "minor_learner": 404}, 403
+    ),
+    ("put", "/api/v1/me/terms/{term_id}/preferences"): only(
+        {"learner": 200, "other_learner": 404, "minor_learner": 404}, 403
+    ),
+    ("get", "/api/v1/me/requirements"): only(
+        {**dict.fromkeys(LEARNERS, 200), "mentor": 200, "other_mentor": 200}, 403
+    ),
+    ("get", "/api/v1/me/hours"): only(dict.fromkeys(LEARNERS, 200), 403),
+    ("get", "/api/v1/me/certificates"): only(dict.fromkeys(LEARNERS, 200), 403),
     ("get", "/api/v1/grant-cycles"): everyone(200),
     ("get", "/api/v1/grant-cycles/{cycle_id}"): everyone(200),
     ("get", "/api/v1/reviews"): only({"reviewer": 200, "conflicted_reviewer": 200}, 403),
@@ -92,6 +104,7 @@ BODIES: dict[str, dict[str, Any]] = {
         "submit": True,
     },
     "/api/v1/reviews/{application_id}/conflict": {"reason": "I taught this student."},
+    "/api/v1/me/terms/{term_id}/preferences": {"mentor_ids": []},
 }
 
 
@@ -150,7 +163,8 @@ def test_authorization_matrix(
             if method == "get":
                 response = clients[role].get(url)
             else:
-                response = clients[role].post(url, BODIES.get(path, {}), content_type="application/json")
+                body = json.dumps(BODIES.get(path, {}))
+                response = clients[role].generic(method.upper(), url, body, content_type="application/json")
             transaction.set_rollback(True)
         got[role] = response.status_code
         if response.status_code >= 400:
