@@ -79,7 +79,7 @@ PUBLIC = {
 COORDINATOR_ONLY = re.compile(
     r"^(people/$|people/invite/|programs/manage/|matching/terms/<int:term_pk>/(runs|settings|place)/|"
     r"matching/runs/|grants/manage/|shadowing/patients/sites/|shadowing/feedback/(moderate|comments)/|"
-    r"outcomes/$|outcomes/(export|terms|instruments)/)"
+    r"outcomes/$|outcomes/(export|terms|instruments|report)/?)"
 )
 ROLES = {
     "learner": f"amina.hassan@{DEMO_DOMAIN}",

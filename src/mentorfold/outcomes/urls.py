@@ -9,6 +9,7 @@ app_name = "outcomes"
 urlpatterns = [
     path("", views.dashboard, name="home"),
     path("export/<slug:chart>/<slug:fmt>/", views.export, name="export"),
+    path("report.pdf", views.report_pdf, name="report_pdf"),
     path("terms/<int:term_pk>/surveys/", views.term_surveys, name="term_surveys"),
     path("instruments/", views.instruments, name="instruments"),
     path("instruments/<int:pk>/wording/", views.instrument_wording, name="instrument_wording"),

@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mentorfold.accounts.models import Role
+from mentorfold.core.society import current_society
 from mentorfold.core.spreadsheets import rows_to_csv, rows_to_xlsx
 from mentorfold.engine.instruments import INSTRUMENTS
 from mentorfold.programs.models import Term
@@ -26,6 +27,7 @@ from .charts import drawn
 from .forms import PipelineForm, SurveyForm, WordingForm
 from .items import licensed_item_ids
 from .models import InstrumentVersion, PipelineStage, SurveyInvitation, SurveyResponse
+from .pdf import annual_report_pdf
 
 
 def _coordinator(request: HttpRequest) -> None:
@@ -152,6 +154,16 @@ def export(request: HttpRequest, chart: str, fmt: str) -> HttpResponse:
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def report_pdf(request: HttpRequest) -> HttpResponse:
+    """The annual outcomes report: the same suppressed tables as the page, with method notes."""
+    _coordinator(request)
+    body = annual_report_pdf(charts=selectors.all_charts(), society=current_society().name)
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="outcomes-report-{timezone.localdate():%Y}.pdf"'
     return response
 
 

@@ -196,3 +196,14 @@ def test_dashboard_query_count_stays_constant_as_data_grows(client: Any, coordin
     with CaptureQueriesContext(connection) as large:
         client.get(reverse("outcomes:home"))
     assert len(large) == len(small) <= 20
+
+
+def test_annual_report_pdf_for_coordinators_only(client: Any, coordinator: Any, mentor: Any) -> None:
+    users = [UserFactory(full_name=f"Secret Person {i}") for i in range(12)]
+    _responses(SurveyScheduleFactory(), [{"burnout": True}] * 12, users=users)
+    client.force_login(mentor.user)
+    assert client.get(reverse("outcomes:report_pdf")).status_code == 403
+    client.force_login(coordinator)
+    response = client.get(reverse("outcomes:report_pdf"))
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert b"Secret Person" not in response.content and b"Shanafelt" in response.content
