@@ -74,6 +74,7 @@ PUBLIC = {
     "shadowing:feedback",
     "grants:decision_public",
     "outcomes:survey",
+    "outcomes:impact",
 }
 # Management pages: only coordinators.
 COORDINATOR_ONLY = re.compile(

@@ -429,3 +429,25 @@ def my_invitations(*, user: Any) -> list[SurveyInvitation]:
         .select_related("schedule__term__program", "response")
         .order_by("-schedule__opens_on")
     )
+
+
+def public_impact() -> dict[str, Any]:
+    """Headline numbers for the public page: each hidden when it rests on fewer than 10 people; 2 queries."""
+    hours = Booking.objects.filter(verified_at__isnull=False).aggregate(
+        minutes=Sum("verified_minutes"),
+        learners=Count("learner", distinct=True),
+        mentors=Count("slot__mentor", distinct=True),
+    )
+    patients = Booking.objects.filter(status=Booking.Status.COMPLETED).aggregate(
+        yes=Sum("patients_consented"), no=Sum("patients_declined")
+    )
+    learners, mentors = hours["learners"] or 0, hours["mentors"] or 0
+    yes, no = patients["yes"] or 0, patients["no"] or 0
+    cells, visible = _share_cells(yes, no)
+    share = proportion(yes, yes + no) if visible and yes + no else None
+    return {
+        "learners": learners if learners >= MIN_CELL else None,
+        "mentors": mentors if mentors >= MIN_CELL else None,
+        "hours": round((hours["minutes"] or 0) / 60) if learners >= MIN_CELL else None,
+        "acceptance": share,
+    }

@@ -14,6 +14,7 @@ urlpatterns = [
     path("instruments/", views.instruments, name="instruments"),
     path("instruments/<int:pk>/wording/", views.instrument_wording, name="instrument_wording"),
     path("s/<str:token>/", views.survey, name="survey"),
+    path("impact/", views.impact, name="impact"),
     path("mine/", views.mine, name="mine"),
     path("where-are-you-now/", views.pipeline, name="pipeline"),
 ]

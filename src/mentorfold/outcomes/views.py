@@ -6,6 +6,7 @@ surveys and answers; coordinators see only aggregates (``selectors``), never any
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_page, never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mentorfold.accounts.models import Role
@@ -120,6 +121,17 @@ def pipeline(request: HttpRequest) -> HttpResponse:
     history = PipelineStage.objects.filter(learner=learner).order_by("-reached_on", "-pk")
     status = 400 if request.method == "POST" else 200
     return render(request, "outcomes/pipeline.html", {"form": form, "history": history}, status=status)
+
+
+# --- Public impact page ---------------------------------------------------------------------------------
+
+
+@cache_page(60 * 60)
+def impact(request: HttpRequest) -> HttpResponse:
+    """Public headline numbers, only if the society opted in (``OUTCOMES_PUBLIC_IMPACT``); small groups hidden."""
+    if not getattr(settings, "OUTCOMES_PUBLIC_IMPACT", False):
+        raise Http404
+    return render(request, "outcomes/impact.html", {"impact": selectors.public_impact()})
 
 
 # --- Coordinator pages -----------------------------------------------------------------------------------
