@@ -11,11 +11,20 @@ from ninja import Router
 from ninja.pagination import paginate
 
 from mentorfold.accounts.models import LearnerProfile, MentorProfile, Role
-from mentorfold.matching.models import MatchRun
+from mentorfold.matching.models import MatchAssignment, MatchRun
 from mentorfold.programs.models import Enrollment
 
 from .catalog import Pages
-from .schemas import EnrollmentOut, Id, MatchRunDetailOut, MatchRunOut, MeOut, id_filter, responses
+from .schemas import (
+    EnrollmentOut,
+    Id,
+    MatchResultOut,
+    MatchRunDetailOut,
+    MatchRunOut,
+    MeOut,
+    id_filter,
+    responses,
+)
 
 router = Router(tags=["me"])
 
@@ -98,3 +107,20 @@ def match_run_list(request: HttpRequest, term: int | None = None, status: str = 
 def match_run_detail(request: HttpRequest, run_id: Id) -> Any:
     _coordinator(request)
     return get_object_or_404(MatchRun.objects.defer("inputs", "result", "certificate"), pk=run_id)
+
+
+@router.get(
+    "/match-runs/{run_id}/results",
+    response=responses(list[MatchResultOut]),
+    tags=["matching"],
+    summary="A match run's pairs and unmatched learners",
+)
+@paginate(Pages)
+def match_run_results(request: HttpRequest, run_id: int, matched: bool | None = None) -> Any:
+    _coordinator(request)
+    id_filter(run_id, name="run_id")
+    run = get_object_or_404(MatchRun.objects.only("pk"), pk=run_id)
+    results = MatchAssignment.objects.filter(run=run).select_related("learner__user", "mentor__user")
+    if matched is not None:
+        results = results.filter(mentor__isnull=not matched)
+    return results.order_by("learner__user__full_name", "pk")

@@ -331,3 +331,22 @@ class CertificateOut(Schema):
     @staticmethod
     def resolve_total_minutes(obj: Any) -> int:
         return int((obj.totals or {}).get("total_minutes", 0))
+
+
+class MatchResultOut(Schema):
+    learner_id: int
+    learner_name: str
+    mentor_id: int | None
+    mentor_name: str | None
+    site_id: int | None
+    rank: int | None
+    score: float | None
+    reason: str
+
+    @staticmethod
+    def resolve_learner_name(obj: Any) -> str:
+        return obj.learner.user.full_name
+
+    @staticmethod
+    def resolve_mentor_name(obj: Any) -> str | None:
+        return str(obj.mentor) if obj.mentor_id else None

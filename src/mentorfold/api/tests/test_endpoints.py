@@ -218,3 +218,18 @@ def test_hours_and_certificates_are_the_learners_own(world: World, learner: Any)
     api = api_for(learner)
     assert api.get("/api/v1/me/hours").json()["total_minutes"] == 0
     assert api.get("/api/v1/me/certificates").json()["count"] == 1
+
+
+def test_a_coordinator_reads_a_runs_results(
+    world: World, coordinator: Any, learner: Any, other_learner: Any, mentor: Any
+) -> None:
+    from mentorfold.matching.models import MatchAssignment
+
+    MatchAssignment.objects.create(run=world.run, learner=learner, mentor=mentor, rank=1, score=0.9)
+    MatchAssignment.objects.create(run=world.run, learner=other_learner, reason="all_full")
+    api = api_for(coordinator)
+    every = api.get(f"/api/v1/match-runs/{world.run.pk}/results").json()
+    assert every["count"] == 2
+    matched = api.get(f"/api/v1/match-runs/{world.run.pk}/results?matched=true").json()["items"]
+    assert [(r["learner_id"], r["mentor_id"], r["rank"]) for r in matched] == [(learner.pk, mentor.pk, 1)]
+    assert api.get(f"/api/v1/match-runs/{world.run.pk}").json()["status"] == world.run.status

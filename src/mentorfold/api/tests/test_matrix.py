@@ -56,6 +56,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("get", "/api/v1/me/applications"): only(dict.fromkeys(LEARNERS, 200), 403),
     ("get", "/api/v1/match-runs"): only({"coordinator": 200}, 403),
     ("get", "/api/v1/match-runs/{run_id}"): only({"coordinator": 200}, 403),
+    ("get", "/api/v1/match-runs/{run_id}/results"): only({"coordinator": 200}, 403),
     ("get", "/api/v1/slots"): only(
         {**dict.fromkeys(LEARNERS, 200), "mentor": 200, "other_mentor": 200, "coordinator": 200}, 403
     ),
