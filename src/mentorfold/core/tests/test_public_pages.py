@@ -128,3 +128,21 @@ def test_coordinator_summary_says_one_mentor_not_one_mentors(
     client.force_login(coordinator)
     html = client.get(reverse("dashboard")).content.decode()
     assert re.search(r'<span class="stat">1</span>mentor\b(?!s)', html)
+
+
+def test_a_mentor_is_not_shown_an_apply_link_that_would_refuse_them(client: Any, mentor: Any) -> None:
+    """Found by the crawl: every logged-in person saw "Apply", and only learners may apply."""
+    from mentorfold.programs.tests.factories import TermFactory
+
+    term = TermFactory()
+    client.force_login(mentor.user)
+    html = client.get(reverse("programs:detail", args=[term.program.slug])).content.decode()
+    assert reverse("programs:apply", args=[term.program.slug, term.pk]) not in html
+    assert "Learners apply from their own account." in html
+
+
+def test_an_empty_glossary_is_a_sentence_not_an_empty_definition_list() -> None:
+    """axe's ``definition-list`` rule: a <dl> holding only a <dd> was found by the crawl."""
+    html = render_to_string("learning/_entries.html", {"entries": []})
+    assert "<dl" not in html
+    assert "No terms yet." in html
