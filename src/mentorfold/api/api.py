@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -12,7 +15,16 @@ from ninja.errors import ValidationError as NinjaValidationError
 from . import catalog, people, progress, reviews, visits
 from .auth import api_auth
 
-api = NinjaAPI(
+
+class MentorfoldAPI(NinjaAPI):
+    def create_response(self, request: HttpRequest, data: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Answers carry personal data and are fetched with a token no cache sees: never store them."""
+        response = super().create_response(request, data, *args, **kwargs)
+        patch_cache_control(response, no_store=True, private=True)
+        return response
+
+
+api = MentorfoldAPI(
     title="Mentorfold API",
     version="1",
     urls_namespace="api-v1",

@@ -61,6 +61,11 @@ def test_unknown_ids_are_404_with_the_error_body(learner: Any) -> None:
     assert response.json() == {"detail": "Not found.", "errors": []}
 
 
+def test_answers_are_never_stored_by_caches(learner: Any) -> None:
+    response = api_for(learner).get("/api/v1/me")
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+
+
 def test_a_reviewer_submits_scores_through_the_review_service(world: World, reviewer: Any) -> None:
     scores = {"story": 4, "community": 5, "need": 3, "plan": 4}
     response = post(
