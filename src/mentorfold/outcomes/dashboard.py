@@ -23,6 +23,8 @@ def panels(request: HttpRequest) -> list[Panel]:
         .order_by("due_on")[:5]
     )
     is_learner = user.has_role(Role.LEARNER) and hasattr(user, "learner_profile")
-    if not open_surveys and not is_learner:
+    is_mentor = user.has_role(Role.MENTOR) and hasattr(user, "mentor_profile")
+    if not open_surveys and not is_learner and not is_mentor:
         return []
-    return [Panel("outcomes/panel.html", {"surveys": open_surveys, "is_learner": is_learner}, order=60)]
+    context = {"surveys": open_surveys, "is_learner": is_learner, "is_mentor": is_mentor}
+    return [Panel("outcomes/panel.html", context, order=60)]

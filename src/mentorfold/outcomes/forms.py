@@ -71,3 +71,7 @@ class WordingForm(forms.Form):
             self.fields[item_id] = forms.CharField(
                 label=item_id, required=False, max_length=500, initial=initial_wording.get(item_id, "")
             )
+
+
+class YearForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)

@@ -211,3 +211,27 @@ class PipelineStage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.learner_id}: {self.stage} since {self.reached_on}"
+
+
+def new_statement_code() -> str:
+    """Random, unguessable and short enough to type: 16 characters from an unambiguous alphabet."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(16))
+
+
+class RecognitionStatement(models.Model):
+    """A mentor's yearly statement of what they gave (verified hours, learners), checkable by its code."""
+
+    mentor = models.ForeignKey(
+        "accounts.MentorProfile", on_delete=models.CASCADE, related_name="recognition_statements"
+    )
+    year = models.PositiveSmallIntegerField()
+    code = models.CharField(max_length=32, unique=True, default=new_statement_code, editable=False)
+    issued_at = models.DateTimeField(default=timezone.now)
+    totals = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["mentor", "year"], name="recognition_once_per_year")]
+
+    def __str__(self) -> str:
+        return f"{self.mentor_id} {self.year}"

@@ -89,3 +89,43 @@ def annual_report_pdf(*, charts: list[Chart], society: str) -> bytes:
     story += [Paragraph(note, styles["BodyText"]) for note in _method_notes()]
     doc.build(story)
     return buffer.getvalue()
+
+
+def recognition_pdf(*, statement: Any, verify_url: str, society: str) -> bytes:
+    """A mentor's yearly recognition statement, with the code anyone can check online."""
+    totals = statement.totals
+    styles = getSampleStyleSheet()
+    buffer = BytesIO()
+    doc = SimpleDocTemplate(
+        buffer, pageCompression=0, pagesize=letter, title=_("Mentor recognition statement")
+    )
+    rows = [
+        [_("Verified shadowing hours hosted"), str(totals.get("hours", 0))],
+        [_("Shadowing sessions"), str(totals.get("sessions", 0))],
+        [_("Learners hosted"), str(totals.get("learners", 0))],
+        [_("Mentorships"), str(totals.get("mentorships", 0))],
+    ]
+    table = Table(rows)
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey)]))
+    story = [
+        Paragraph(_("Mentor recognition statement %(year)s") % {"year": statement.year}, styles["Title"]),
+        Paragraph(totals.get("mentor_name", ""), styles["Heading2"]),
+        Paragraph(
+            _("%(society)s thanks this physician for mentoring future doctors in %(year)s.")
+            % {"society": society, "year": statement.year},
+            styles["BodyText"],
+        ),
+        Spacer(1, 8),
+        table,
+        Spacer(1, 10),
+        Paragraph(
+            _("Issued on %(date)s.") % {"date": format_date(timezone.localtime(statement.issued_at).date())},
+            styles["BodyText"],
+        ),
+        Paragraph(
+            _("Check this statement: %(url)s (code %(code)s)") % {"url": verify_url, "code": statement.code},
+            styles["BodyText"],
+        ),
+    ]
+    doc.build(story)
+    return buffer.getvalue()

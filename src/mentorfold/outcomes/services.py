@@ -308,3 +308,46 @@ def pipeline_stage_record(
         )
         entry.full_clean()
     return entry
+
+
+# --- Mentor recognition ----------------------------------------------------------------------------------
+
+
+def recognition_statement_issue(*, mentor: Any, year: int, actor: Any, today: date | None = None) -> Any:
+    """The mentor's statement for ``year`` (their own, or a coordinator's doing); a past year is issued once."""
+    from django.db.models import Count, Sum
+
+    from mentorfold.matching.models import Mentorship
+    from mentorfold.shadowing.models import Booking
+
+    from .models import RecognitionStatement
+
+    today = today or timezone.localdate()
+    if actor.pk != mentor.user_id and not _is_coordinator(actor):
+        raise PermissionDenied
+    if not 2000 <= year <= today.year:
+        raise ValidationError(_("Year: choose a year from 2000 to this year."))
+    with transaction.atomic():
+        existing = RecognitionStatement.objects.select_for_update().filter(mentor=mentor, year=year).first()
+        if existing is not None and year < today.year:
+            return existing
+        done = Booking.objects.filter(
+            slot__mentor=mentor, verified_at__isnull=False, slot__starts_at__year=year
+        )
+        agg = done.aggregate(
+            minutes=Sum("verified_minutes"), sessions=Count("pk"), learners=Count("learner", distinct=True)
+        )
+        totals = {
+            "mentor_name": mentor.user.full_name,
+            "specialty": mentor.specialty,
+            "hours": round((agg["minutes"] or 0) / 60, 1),
+            "sessions": agg["sessions"] or 0,
+            "learners": agg["learners"] or 0,
+            "mentorships": Mentorship.objects.filter(mentor=mentor, term__starts_on__year=year).count(),
+        }
+        if existing is None:
+            return RecognitionStatement.objects.create(mentor=mentor, year=year, totals=totals)
+        existing.totals = totals
+        existing.issued_at = timezone.now()
+        existing.save(update_fields=["totals", "issued_at"])
+        return existing

@@ -15,6 +15,9 @@ urlpatterns = [
     path("instruments/<int:pk>/wording/", views.instrument_wording, name="instrument_wording"),
     path("s/<str:token>/", views.survey, name="survey"),
     path("impact/", views.impact, name="impact"),
+    path("recognition/", views.recognition, name="recognition"),
+    path("recognition/<str:code>.pdf", views.recognition_pdf, name="recognition_pdf"),
+    path("recognition/verify/<str:code>/", views.recognition_verify, name="recognition_verify"),
     path("mine/", views.mine, name="mine"),
     path("where-are-you-now/", views.pipeline, name="pipeline"),
 ]

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_page, never_cache
@@ -25,10 +26,11 @@ from mentorfold.programs.models import Term
 
 from . import selectors, services
 from .charts import drawn
-from .forms import PipelineForm, SurveyForm, WordingForm
+from .forms import PipelineForm, SurveyForm, WordingForm, YearForm
 from .items import licensed_item_ids
-from .models import InstrumentVersion, PipelineStage, SurveyInvitation, SurveyResponse
+from .models import InstrumentVersion, PipelineStage, RecognitionStatement, SurveyInvitation, SurveyResponse
 from .pdf import annual_report_pdf
+from .pdf import recognition_pdf as recognition_pdf_bytes
 
 
 def _coordinator(request: HttpRequest) -> None:
@@ -132,6 +134,51 @@ def impact(request: HttpRequest) -> HttpResponse:
     if not getattr(settings, "OUTCOMES_PUBLIC_IMPACT", False):
         raise Http404
     return render(request, "outcomes/impact.html", {"impact": selectors.public_impact()})
+
+
+# --- Mentor recognition ----------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def recognition(request: HttpRequest) -> HttpResponse:
+    """The mentor's yearly recognition statements: issue this year's or an earlier one, download the PDF."""
+    mentor = getattr(request.user, "mentor_profile", None)
+    if mentor is None or not request.user.has_role(Role.MENTOR):
+        raise PermissionDenied
+    form = YearForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            statement = services.recognition_statement_issue(
+                mentor=mentor, year=form.cleaned_data["year"], actor=request.user
+            )
+        except ValidationError as error:
+            form.add_error("year", error)
+        else:
+            return redirect("outcomes:recognition_pdf", code=statement.code)
+    statements = RecognitionStatement.objects.filter(mentor=mentor).order_by("-year")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "outcomes/recognition.html", {"form": form, "statements": statements}, status=status
+    )
+
+
+@login_required
+def recognition_pdf(request: HttpRequest, code: str) -> HttpResponse:
+    statement = get_object_or_404(RecognitionStatement.objects.select_related("mentor"), code=code)
+    if statement.mentor.user_id != request.user.pk and not request.user.has_role(Role.COORDINATOR):
+        raise Http404
+    url = request.build_absolute_uri(reverse("outcomes:recognition_verify", kwargs={"code": statement.code}))
+    body = recognition_pdf_bytes(statement=statement, verify_url=url, society=current_society().name)
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="recognition-{statement.year}.pdf"'
+    return response
+
+
+def recognition_verify(request: HttpRequest, code: str) -> HttpResponse:
+    """Public check of a recognition statement by its code."""
+    statement = get_object_or_404(RecognitionStatement, code=code.strip().upper())
+    return render(request, "outcomes/recognition_verify.html", {"statement": statement})
 
 
 # --- Coordinator pages -----------------------------------------------------------------------------------
