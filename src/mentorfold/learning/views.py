@@ -207,8 +207,9 @@ def mentorship_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "can_contribute": can_contribute,
             "is_coordinator": request.user.has_role(Role.COORDINATOR),
-            "glossary_form": GlossaryForm() if can_contribute else None,
-            "moment_form": MomentForm() if can_contribute else None,
+            # Both forms have a "direction" field: distinct ids keep each label tied to its own control.
+            "glossary_form": GlossaryForm(auto_id="glossary_%s") if can_contribute else None,
+            "moment_form": MomentForm(auto_id="moment_%s") if can_contribute else None,
             "viewer_is_mentor": mentorship.mentor.user_id == request.user.pk,
             "viewer_is_learner": mentorship.learner.user_id == request.user.pk,
         }

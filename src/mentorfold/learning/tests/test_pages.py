@@ -59,3 +59,12 @@ def test_reflection_form_opens_for_the_learner_only(
     assert client.get(url).status_code == 403
     client.force_login(other_learner.user)
     assert client.get(url).status_code == 404
+
+
+def test_mentorship_page_has_no_duplicate_ids(client: Any, mentorship: Any) -> None:
+    import re
+
+    client.force_login(mentorship.mentor.user)
+    page = client.get(reverse("learning:mentorship", args=[mentorship.pk])).content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
