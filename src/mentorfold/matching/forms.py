@@ -91,11 +91,15 @@ class MentorFilterForm(forms.Form):
         coerce=lambda v: v == "1",
         empty_value=False,
     )
+    page = forms.IntegerField(label=_("Page"), required=False, min_value=1, max_value=100_000)
 
     def filters(self) -> dict[str, Any]:
         if not self.is_valid():
             return {"language": "", "specialty": "", "fits_schedule": False}
-        return dict(self.cleaned_data)
+        return {k: v for k, v in self.cleaned_data.items() if k != "page"}
+
+    def page_number(self) -> int:
+        return (self.cleaned_data.get("page") or 1) if self.is_valid() else 1
 
 
 class MentorDecisionForm(forms.Form):

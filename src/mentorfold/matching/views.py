@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -120,7 +121,6 @@ def preferences(request: HttpRequest, term_pk: int) -> HttpResponse:
     # Filters travel in the query string, also on the list's htmx posts, so both lists re-render alike.
     filter_form = MentorFilterForm(request.GET)
     filters = filter_form.filters()
-    filter_query = _query(filters)
     context: dict[str, Any] = {
         "term": term,
         "ranked": ranked,
@@ -129,11 +129,17 @@ def preferences(request: HttpRequest, term_pk: int) -> HttpResponse:
         "max": term.max_preferences,
         "filters": filters,
         "filter_form": filter_form,
-        "post_url": reverse("matching:preferences", args=[term.pk]) + filter_query,
+        "post_url": reverse("matching:preferences", args=[term.pk])
+        + _query({**filters, "page": filter_form.page_number() if filter_form.page_number() > 1 else None}),
         **_focus_target([p.mentor_id for p in ranked], focus),
     }
     if context["is_open"]:
-        context.update(_mentor_choices(learner=learner, term=term, filters=filters, ranked=ranked))
+        context.update(
+            _mentor_choices(
+                learner=learner, term=term, filters=filters, ranked=ranked, page=filter_form.page_number()
+            )
+        )
+        context["page_links"] = _page_links(filters, context.get("page_obj"))
     if request.htmx and request.method == "POST":
         context["oob"] = True
         return render(request, "matching/_ranking_update.html", context, status=status)
@@ -179,19 +185,23 @@ def _half_day_labels(codes: list[str]) -> list[str]:
     return out
 
 
+MENTORS_PER_PAGE = 24
+
+
 def _mentor_choices(
-    *, learner: LearnerProfile, term: Term, filters: dict[str, Any], ranked: list[Any]
+    *, learner: LearnerProfile, term: Term, filters: dict[str, Any], ranked: list[Any], page: int = 1
 ) -> dict[str, Any]:
-    """Mentors the learner may still add, and the true reason when there are none."""
+    """Mentors the learner may still add, one page at a time, and the true reason when there are none.
+
+    A large society has thousands of eligible mentors; the page shows a screenful and the filters narrow it.
+    """
     from mentorfold.programs import compliance
 
     ranked_ids = {p.mentor_id for p in ranked}
     eligible = selectors.eligible_mentors(learner=learner, term=term, **filters)
-    mentors = [
-        {"e": e, "half_days": _half_day_labels(e.opt_in.availability)}
-        for e in eligible
-        if e.mentor.pk not in ranked_ids
-    ]
+    addable = [e for e in eligible if e.mentor.pk not in ranked_ids]
+    page_obj = Paginator(addable, MENTORS_PER_PAGE).get_page(page)
+    mentors = [{"e": e, "half_days": _half_day_labels(e.opt_in.availability)} for e in page_obj]
     empty_reason = ""
     if not mentors:
         if any(filters.values()):
@@ -202,7 +212,19 @@ def _mentor_choices(
             empty_reason = "requirements"
         else:
             empty_reason = "none_open"
-    return {"mentors": mentors, "empty_reason": empty_reason}
+    return {"mentors": mentors, "empty_reason": empty_reason, "page_obj": page_obj}
+
+
+def _page_links(filters: dict[str, Any], page_obj: Any) -> dict[str, str]:
+    """Previous/next links of the mentor list that keep the filters."""
+    if page_obj is None or page_obj.paginator.num_pages < 2:
+        return {}
+    links = {}
+    if page_obj.has_previous():
+        links["previous"] = _query({**filters, "page": page_obj.previous_page_number()})
+    if page_obj.has_next():
+        links["next"] = _query({**filters, "page": page_obj.next_page_number()})
+    return links
 
 
 @login_required
