@@ -75,6 +75,7 @@ PUBLIC = {
     "grants:decision_public",
     "outcomes:survey",
     "outcomes:impact",
+    "outcomes:recognition_verify",
 }
 # Management pages: only coordinators.
 COORDINATOR_ONLY = re.compile(
@@ -158,6 +159,7 @@ OTHER_PEOPLES_RECORDS = {
     "messaging:attachment",
     "messaging:meeting_respond",
     "messaging:meeting_log",
+    "outcomes:recognition_pdf",
 }
 
 
@@ -356,6 +358,11 @@ def _term(r: dict[str, Any]) -> dict[str, Any]:
     return {"term_pk": r["term"].pk}
 
 
+def _recognition_code(r: dict[str, Any]) -> str:
+    statements = apps.get_model("outcomes", "RecognitionStatement").objects
+    return statements.get_or_create(mentor=r["mentor"], year=2026, defaults={"totals": {"hours": 1}})[0].code
+
+
 # URL arguments of every view that takes some, built from real records rather than made-up ids: with
 # ``pk=1`` a view answers 404 because nothing is there, which proves nothing about who may see it.
 KWARGS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
@@ -471,6 +478,8 @@ KWARGS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "pk": apps.get_model("outcomes", "InstrumentVersion").objects.get(key="mbi_single_items").pk
     },
     "outcomes:survey": lambda r: {"token": "not-a-real-survey-link"},
+    "outcomes:recognition_pdf": lambda r: {"code": _recognition_code(r)},
+    "outcomes:recognition_verify": lambda r: {"code": _recognition_code(r)},
 }
 
 
