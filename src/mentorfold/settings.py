@@ -42,6 +42,11 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Who runs this installation: shown in the header, the footer and on the About page.
+SOCIETY_NAME = env.str("SOCIETY_NAME", default="")
+SOCIETY_CONTACT_EMAIL = env.str("SOCIETY_CONTACT_EMAIL", default="")
+SOCIETY_ADDRESS = env.str("SOCIETY_ADDRESS", default="")
+SOCIETY_LOGO_URL = env.str("SOCIETY_LOGO_URL", default="")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
