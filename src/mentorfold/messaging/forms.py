@@ -3,7 +3,6 @@ the service decides (mentor, learner and, for a learner under 18, every verified
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -63,10 +62,6 @@ class MeetingForm(forms.Form):
         required=False,
         help_text=_("A clinic, a meeting room or a video link. Do not write personal phone numbers here."),
     )
-
-    def cleaned_start(self) -> datetime:
-        value: datetime = self.cleaned_data["starts_at"]
-        return value
 
 
 class RespondForm(forms.Form):

@@ -341,3 +341,17 @@ def test_reports_page_queries_are_bounded(
     with django_assert_max_num_queries(12):
         response = client.get(reverse("messaging:reports"))
     assert response.content.decode().count("Rude") == 20
+
+
+@pytest.mark.parametrize("who", ["learner", "guardian", "other_mentor"])
+def test_only_coordinators_see_reports_and_lock(
+    client: Any, mentorship: Any, request: pytest.FixtureRequest, who: str
+) -> None:
+    thread = start_thread(mentorship)
+    person = request.getfixturevalue(who)
+    client.force_login(getattr(person, "user", person))
+    assert client.get(reverse("messaging:reports")).status_code == 403
+    status = client.post(reverse("messaging:thread_lock", args=[thread.pk]), {"reason": "x"}).status_code
+    assert status in {403, 404}
+    thread.refresh_from_db()
+    assert not thread.is_locked
