@@ -418,8 +418,20 @@ CHARTS = {
 }
 
 
+CACHE_SECONDS = 600
+
+
 def all_charts() -> list[Chart]:
     return [chart for build in CHARTS.values() if (chart := build()) is not None]
+
+
+def cached_charts() -> dict[str, Chart]:
+    """All charts, computed at most every 10 minutes: the page, the exports and the PDF show the same numbers."""
+    from django.core.cache import cache
+
+    return cache.get_or_set(
+        "outcomes:charts:v1", lambda: {chart.key: chart for chart in all_charts()}, CACHE_SECONDS
+    )
 
 
 def my_invitations(*, user: Any) -> list[SurveyInvitation]:

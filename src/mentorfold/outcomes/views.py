@@ -188,7 +188,7 @@ def recognition_verify(request: HttpRequest, code: str) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """All outcome charts with their tables; aggregates only, small groups hidden."""
     _coordinator(request)
-    charts = [(chart, drawn(chart)) for chart in selectors.all_charts()]
+    charts = [(chart, drawn(chart)) for chart in selectors.cached_charts().values()]
     terms = Term.objects.select_related("program").order_by("-starts_on")[:12]
     return render(request, "outcomes/dashboard.html", {"charts": charts, "terms": terms})
 
@@ -197,11 +197,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def export(request: HttpRequest, chart: str, fmt: str) -> HttpResponse:
     """One chart's table as CSV or XLSX: the same suppressed rows the page shows, formulas neutralised."""
     _coordinator(request)
-    build = selectors.CHARTS.get(chart)
-    if build is None or fmt not in {"csv", "xlsx"}:
-        raise Http404
-    built = build()
-    if built is None:
+    built = selectors.cached_charts().get(chart)
+    if built is None or fmt not in {"csv", "xlsx"}:
         raise Http404
     rows = [built.columns, *built.rows]
     filename = f"outcomes-{chart}-{timezone.localdate():%Y-%m-%d}.{fmt}"
@@ -220,7 +217,7 @@ def export(request: HttpRequest, chart: str, fmt: str) -> HttpResponse:
 def report_pdf(request: HttpRequest) -> HttpResponse:
     """The annual outcomes report: the same suppressed tables as the page, with method notes."""
     _coordinator(request)
-    body = annual_report_pdf(charts=selectors.all_charts(), society=current_society().name)
+    body = annual_report_pdf(charts=list(selectors.cached_charts().values()), society=current_society().name)
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="outcomes-report-{timezone.localdate():%Y}.pdf"'
     return response

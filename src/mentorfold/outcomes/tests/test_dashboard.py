@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -50,6 +51,7 @@ def _burnout(
 
 
 def _csv(client: Any, chart: str) -> list[list[str]]:
+    cache.clear()
     response = client.get(reverse("outcomes:export", kwargs={"chart": chart, "fmt": "csv"}))
     assert response.status_code == 200
     return list(csv.reader(io.StringIO(response.content.decode())))
@@ -193,9 +195,13 @@ def test_dashboard_query_count_stays_constant_as_data_grows(client: Any, coordin
         _burnout(10, 20, kind=SurveySchedule.Kind.MENTOR_END, term=term)
         slot = SlotFactory(starts_at=timezone.now() - timezone.timedelta(days=5))
         BookingFactory(slot=slot, status="completed", patients_consented=30, patients_declined=12)
+    cache.clear()
     with CaptureQueriesContext(connection) as large:
         client.get(reverse("outcomes:home"))
     assert len(large) == len(small) <= 20
+    with CaptureQueriesContext(connection) as cached:
+        client.get(reverse("outcomes:home"))
+    assert len(cached) < len(large)
 
 
 def test_annual_report_pdf_for_coordinators_only(client: Any, coordinator: Any, mentor: Any) -> None:
