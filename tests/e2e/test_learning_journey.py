@@ -21,7 +21,8 @@ def log_in(page: Any, email: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Sign In").click()
-    page.get_by_role("link", name="Log out").or_(page.get_by_role("button", name="Log out")).first.wait_for()
+    # "attached": on a phone the menu (with "Log out") is folded away behind the Menu button.
+    page.get_by_role("button", name="Log out", include_hidden=True).wait_for(state="attached")
 
 
 def log_out(page: Any) -> None:
@@ -92,3 +93,34 @@ def test_learner_asks_mentor_answers_and_learner_reviews_a_flashcard(page: Any, 
     assert card.last_review is not None and card.reviews.get().rating == 3
     assert Question.objects.get().answered_at is not None
     assert TeachingMoment.objects.get().direction == "learner_to_mentor"
+
+
+def test_learning_pages_fit_a_phone(phone_page: Any) -> None:
+    from mentorfold.learning.tests.factories import FlashcardFactory, GlossaryEntryFactory, QuestionFactory
+
+    mentor = MentorProfileFactory(user__email="rivera@example.org", user__full_name="Maria Rivera")
+    learner = LearnerProfileFactory(user__email="amina@example.org", user__full_name="Amina Hassan", age=20)
+    mentorship = MentorshipFactory(term=TermFactory(), mentor=mentor, learner=learner)
+    entry = GlossaryEntryFactory(
+        mentorship=mentorship, term="Esophagogastroduodenoscopy", meaning="A camera look at the stomach."
+    )
+    FlashcardFactory(glossary_entry=entry, owner=learner.user)
+    QuestionFactory(mentorship=mentorship, title="Why-do-some-words-never-ever-end-" * 3)
+
+    log_in(phone_page, "amina@example.org")
+    for url in (
+        "/learning/",
+        "/learning/review/",
+        f"/learning/mentorships/{mentorship.pk}/",
+        "/learning/glossary/",
+    ):
+        phone_page.goto(url)
+        overflow = phone_page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{url} scrolls sideways by {overflow}px"
+    phone_page.goto("/learning/review/")
+    phone_page.get_by_text("Show the answer").click()
+    phone_page.get_by_text("A camera look at the stomach.").wait_for(state="visible")
+    phone_page.get_by_role("button", name="Good").click()
+    phone_page.get_by_text("Nothing to review right now.").wait_for()
