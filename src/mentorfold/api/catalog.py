@@ -112,7 +112,7 @@ def _cleared_mentors() -> QuerySet[MentorProfile]:
 def mentor_list(
     request: HttpRequest, specialty: str = "", language: str = "", accepting: bool | None = None
 ) -> Any:
-    mentors = _cleared_mentors().order_by("user__full_name", "pk")
+    mentors = _cleared_mentors().order_by("pk")  # by name would sort every cleared mentor per page
     if specialty:
         mentors = mentors.filter(specialty__icontains=specialty)
     if language:
