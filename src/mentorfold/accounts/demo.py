@@ -166,6 +166,9 @@ def seed_people(*, size: str, rng: random.Random, today: date) -> dict[str, int]
         ignore_conflicts=True,
         batch_size=2000,
     )
+    # The roles' groups come from a data migration, but a test database flushed between tests has lost them.
+    for role in Role:
+        Group.objects.get_or_create(name=role.value)
     groups = {g.name: g.pk for g in Group.objects.all()}
     membership = User.groups.through
     membership.objects.bulk_create(
