@@ -29,7 +29,7 @@ class InstrumentVersion(models.Model):
     """A published questionnaire version with its citation; licensed wording is pasted by the society."""
 
     key = models.SlugField(_("instrument"), max_length=40)
-    version = models.CharField(_("version"), max_length=20)
+    version = models.CharField(_("version"), max_length=60)
     name = models.CharField(_("name"), max_length=150)
     citation = models.TextField(_("citation"))
     licence_note = models.TextField(_("licence"), blank=True)

@@ -83,7 +83,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('key', models.SlugField(max_length=40, verbose_name='instrument')),
-                ('version', models.CharField(max_length=20, verbose_name='version')),
+                ('version', models.CharField(max_length=60, verbose_name='version')),
                 ('name', models.CharField(max_length=150, verbose_name='name')),
                 ('citation', models.TextField(verbose_name='citation')),
                 ('licence_note', models.TextField(blank=True, verbose_name='licence')),
