@@ -47,6 +47,8 @@ SOCIETY_NAME = env.str("SOCIETY_NAME", default="")
 SOCIETY_CONTACT_EMAIL = env.str("SOCIETY_CONTACT_EMAIL", default="")
 SOCIETY_ADDRESS = env.str("SOCIETY_ADDRESS", default="")
 SOCIETY_LOGO_URL = env.str("SOCIETY_LOGO_URL", default="")
+# The public impact page (/outcomes/impact/) shows suppressed totals only when the society opts in.
+OUTCOMES_PUBLIC_IMPACT = env.bool("OUTCOMES_PUBLIC_IMPACT", default=False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
