@@ -101,7 +101,7 @@ def test_coordinator_confirms_with_method_then_consent_counts(
     client.force_login(coordinator)
     for _ in range(4):  # the panel's queries do not grow with the number of waiting links
         GuardianLinkFactory(status=GuardianLink.Status.ACCEPTED)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(18):
         dashboard = client.get(reverse("dashboard")).content.decode()
     assert "Guardians to confirm" in dashboard and "Minh Tran" in dashboard
     with django_assert_max_num_queries(13):
