@@ -169,6 +169,9 @@ def _apply_invitation(invitation: Invitation, user: User) -> None:
     user.grant_role(Role(invitation.role))
     if invitation.role == Role.REVIEWER:
         ReviewerProfile.objects.get_or_create(user=user)
+    if invitation.role == Role.MENTOR:
+        # An invited physician starts onboarding with an empty profile that the profile page asks them to fill.
+        MentorProfile.objects.get_or_create(user=user)
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
