@@ -146,7 +146,7 @@ SITE_REQUIREMENT_KINDS = [
 
 
 class SiteRequirementForm(forms.ModelForm):
-    kind = forms.ChoiceField(label=_("Kind"), choices=SITE_REQUIREMENT_KINDS)
+    kind = forms.ChoiceField(label=_("Kind"), choices=[("", "---------"), *SITE_REQUIREMENT_KINDS])
 
     class Meta:
         model = Requirement
