@@ -216,7 +216,9 @@ def guardian_link_confirm(*, link: GuardianLink, actor: User, method: str, note:
     if not actor.has_role(Role.COORDINATOR):
         raise PermissionDenied
     link = (
-        GuardianLink.objects.select_for_update().select_related("guardian", "learner__user").get(pk=link.pk)
+        GuardianLink.objects.select_for_update(of=("self",))
+        .select_related("guardian", "learner__user")
+        .get(pk=link.pk)
     )
     if link.status != GuardianLink.Status.ACCEPTED or link.guardian is None:
         raise ValidationError(_("This guardian link is not waiting for confirmation any more."))
