@@ -56,7 +56,9 @@ def test_guardian_reads_the_thread_between_the_mentor_and_her_child(
     assert "minh.tran@example.org" not in page.content()
     page.screenshot(path=str(output_dir / "1-guardian-reads-thread.png"), full_page=True)
 
-    page.get_by_role("textbox", name="Message:", exact=True).fill("Thank you, Dr. Rivera. I will drive her on Tuesdays.")
+    page.get_by_role("textbox", name="Message:", exact=True).fill(
+        "Thank you, Dr. Rivera. I will drive her on Tuesdays."
+    )
     page.get_by_role("button", name="Send").click()
     page.get_by_text("I will drive her on Tuesdays.").wait_for()
     assert Thread.objects.get().messages.filter(author=link.guardian).count() == 1
