@@ -178,6 +178,18 @@ def mentor_deactivate(*, mentor: MentorProfile, actor: Any, reason: str) -> Ment
     return mentor
 
 
+@transaction.atomic
+def mentor_set_sites(*, mentor: MentorProfile, actor: Any, sites: Any) -> MentorProfile:
+    """The clinic sites where this mentor hosts learners (matching offers a mentor only at their sites)."""
+    _require_coordinator(actor)
+    mentor = _locked(mentor)
+    before = sorted(mentor.sites.values_list("pk", flat=True))
+    mentor.sites.set(sites)
+    after = sorted(site.pk for site in sites)
+    audit(actor=actor, action="mentor.sites", target=mentor, data={"from": before, "to": after})
+    return mentor
+
+
 # --- Who may host (used by shadowing and matching) ---------------------------------------------------------
 
 

@@ -50,6 +50,7 @@ from .workspace_forms import (
     LicenceForm,
     MentorFilterForm,
     OrientationForm,
+    SitesForm,
 )
 
 MENTORS_PER_PAGE = 25
@@ -138,11 +139,13 @@ def _mentor_forms(mentor: MentorProfile, data: Any = None, step: str = "") -> di
             "verified_on": mentor.background_check_verified_on or today,
             "expires_on": mentor.background_check_expires_on,
         },
+        "sites": {"sites": list(mentor.sites.all())},
     }
     classes: dict[str, type[forms.Form]] = {
         "orientation": OrientationForm,
         "licence": LicenceForm,
         "background_check": BackgroundCheckForm,
+        "sites": SitesForm,
         "activate": ActivateForm,
         "deactivate": DeactivateForm,
     }
@@ -197,6 +200,7 @@ def _step_call(step: str, mentor: MentorProfile, actor: Any, data: dict[str, Any
         "background_check": lambda: onboarding.mentor_verify_background_check(
             mentor=mentor, actor=actor, verified_on=data["verified_on"], expires_on=data["expires_on"]
         ),
+        "sites": lambda: onboarding.mentor_set_sites(mentor=mentor, actor=actor, sites=list(data["sites"])),
         "activate": lambda: onboarding.mentor_activate(mentor=mentor, actor=actor),
         "deactivate": lambda: onboarding.mentor_deactivate(mentor=mentor, actor=actor, reason=data["reason"]),
     }
@@ -207,6 +211,7 @@ STEP_DONE = {
     "orientation": gettext_lazy("Orientation recorded."),
     "licence": gettext_lazy("Licence verified."),
     "background_check": gettext_lazy("Background check recorded."),
+    "sites": gettext_lazy("Clinic sites saved."),
     "activate": gettext_lazy("Mentor activated: they can now publish slots and be matched."),
     "deactivate": gettext_lazy("Mentor deactivated."),
 }

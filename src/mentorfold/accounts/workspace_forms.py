@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from mentorfold.core.forms import RecordsMultipleChoiceField
 from mentorfold.programs.models import Enrollment, Site
 
 from .models import US_STATES, GuardianLink, Language, LearnerProfile, MentorProfile
@@ -150,6 +151,15 @@ class BackgroundCheckForm(forms.Form):
 
 class ActivateForm(forms.Form):
     """No fields: the button itself is the decision (the service re-checks the checklist)."""
+
+
+class SitesForm(forms.Form):
+    sites = RecordsMultipleChoiceField(
+        label=_("Clinic sites where this mentor hosts learners"),
+        queryset=Site.objects.filter(is_active=True).order_by("name"),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
 
 
 class DeactivateForm(forms.Form):
