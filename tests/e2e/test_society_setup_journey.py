@@ -103,13 +103,7 @@ def test_society_sets_up_a_term_and_a_learner_gets_verified_hours(
     coordinator.get_by_role("link", name="New clinic site").click()
     coordinator.locator("#id_site-name").fill("Rainier Valley Community Clinic")
     coordinator.locator("#id_site-city").fill("Seattle")
-    # PRODUCT BUG (reported): the blank "Add a requirement" row counts as filled in (its Kind list has no empty
-    # choice), so "Create the site" answers "This field is required" for a clinic without extra requirements.
-    # A person can get past it by ticking that row's "Delete" box, which is what the journey does.
-    coordinator.get_by_role("button", name="Create the site").click()
-    coordinator.get_by_text("This field is required.").first.wait_for()
-    _shot(coordinator, output_dir, "03a-site-blank-requirement-refused")
-    coordinator.locator("#id_requirements-0-DELETE").check()
+    # No extra requirements: the blank "add a requirement" row is left as it is.
     coordinator.get_by_role("button", name="Create the site").click()
     _success(coordinator, "Rainier Valley Community Clinic was saved.")
     _shot(coordinator, output_dir, "03-site")
@@ -214,10 +208,12 @@ def test_society_sets_up_a_term_and_a_learner_gets_verified_hours(
     _shot(coordinator, output_dir, "09-mentor-activated")
     mentor_profile.refresh_from_db()
     assert mentor_profile.status == MentorProfile.Status.ACTIVE
-    # GAP (reported): no page puts a mentor at a clinic site (only the Django admin, which a coordinator made by
-    # create_coordinator cannot open), and matching only offers mentors with a site. There is no service either,
-    # so the link is made directly.
-    site.mentors.add(mentor_profile)
+    # Matching offers a mentor only at their clinic sites: the coordinator places her at the new site.
+    sites_form = coordinator.locator("form[action$='/onboarding/sites/']")
+    sites_form.get_by_label(site.name).check()
+    sites_form.get_by_role("button", name="Save clinic sites").click()
+    _success(coordinator, "Clinic sites saved.")
+    assert list(mentor_profile.sites.all()) == [site]
 
     # 4. A learner signs up, confirms her e-mail, applies, signs the program's agreements.
     learner = _new_page(browser, live_server)
