@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "mentorfold.learning",
     "mentorfold.messaging",
     "mentorfold.api",
+    "ninja",  # serves the API docs page with its own bundled Swagger UI (no CDN); our template adds lang
     "mentorfold.outcomes",
 ]
 

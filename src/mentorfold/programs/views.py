@@ -70,7 +70,14 @@ def program_detail(request: HttpRequest, slug: str) -> HttpResponse:
         program = selectors.program_detail(slug)
     except Program.DoesNotExist:
         raise Http404 from None
-    return render(request, "programs/program_detail.html", {"program": program})
+    # The same test as the apply page itself, so nobody is shown an Apply button that answers 403.
+    user = request.user
+    can_apply = (
+        user.is_authenticated
+        and getattr(user, "learner_profile", None) is not None
+        and user.has_perm("programs.apply")
+    )
+    return render(request, "programs/program_detail.html", {"program": program, "can_apply": can_apply})
 
 
 @login_required
