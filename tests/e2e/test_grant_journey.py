@@ -158,14 +158,14 @@ def test_a_student_applies_and_receives_an_award(
     boss.screenshot(path=str(output_dir / "6-frozen-replayed.png"), full_page=True)
     boss.goto(f"/grants/manage/cycles/{cycle.pk}/letters/")
     boss.get_by_role("button", name="Send letters").click()
-    boss.get_by_text("6 letters sent.").wait_for()
+    boss.get_by_text("6 letters are being sent in the background.").wait_for()
 
     # --- the student sees the award -----------------------------------------------------------------------
     application.refresh_from_db()
     assert application.award_amount and application.award_amount > 0
     page.goto("/grants/")
     page.get_by_role("link", name=cycle.name).click()
-    page.get_by_text(f"You are awarded ${application.award_amount}.").wait_for()
+    page.get_by_text(f"You are awarded ${int(application.award_amount):,}.").wait_for()
     with page.expect_download() as download:
         page.get_by_role("link", name="Download your letter (PDF)").click()
     assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
