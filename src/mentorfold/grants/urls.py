@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import manage_views, review_views, views
 
 app_name = "grants"
 
@@ -17,24 +17,24 @@ urlpatterns = [
     path("applications/<int:pk>/letter.pdf", views.letter_pdf, name="letter_pdf"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
     path("attachments/<int:pk>/delete/", views.attachment_delete, name="attachment_delete"),
-    path("decisions/<int:pk>/", views.decision_public, name="decision_public"),
-    path("review/", views.review_list, name="review_list"),
-    path("review/applications/<int:pk>/", views.review_application, name="review_application"),
-    path("review/applications/<int:pk>/conflict/", views.review_conflict, name="review_conflict"),
-    path("review/cycles/<int:cycle_pk>/declaration/", views.declaration, name="declaration"),
-    path("manage/", views.manage, name="manage"),
-    path("manage/cycles/new/", views.cycle_edit, name="cycle_new"),
-    path("manage/cycles/<int:pk>/", views.cycle_detail, name="cycle"),
-    path("manage/cycles/<int:pk>/edit/", views.cycle_edit, name="cycle_edit"),
-    path("manage/cycles/<int:pk>/applications/", views.cycle_applications, name="cycle_applications"),
-    path("manage/cycles/<int:pk>/conflicts/", views.conflicts, name="conflicts"),
-    path("manage/conflicts/<int:pk>/status/", views.conflict_status, name="conflict_status"),
-    path("manage/cycles/<int:pk>/assign/", views.assignment_start, name="assignment_start"),
-    path("manage/cycles/<int:pk>/assignment/", views.assignment, name="assignment"),
-    path("manage/assignments/<int:pk>/swap/", views.assignment_swap, name="assignment_swap"),
-    path("manage/cycles/<int:pk>/reminders/", views.reminders, name="reminders"),
-    path("manage/cycles/<int:pk>/decision/", views.decision, name="decision"),
-    path("manage/cycles/<int:pk>/decision/replay/", views.decision_replay, name="decision_replay"),
-    path("manage/cycles/<int:pk>/decision.<str:fmt>", views.decision_export, name="decision_export"),
-    path("manage/cycles/<int:pk>/letters/", views.letters, name="letters"),
+    path("decisions/<int:pk>/", manage_views.decision_public, name="decision_public"),
+    path("review/", review_views.review_list, name="review_list"),
+    path("review/applications/<int:pk>/", review_views.review_application, name="review_application"),
+    path("review/applications/<int:pk>/conflict/", review_views.review_conflict, name="review_conflict"),
+    path("review/cycles/<int:cycle_pk>/declaration/", review_views.declaration, name="declaration"),
+    path("manage/", manage_views.manage, name="manage"),
+    path("manage/cycles/new/", manage_views.cycle_edit, name="cycle_new"),
+    path("manage/cycles/<int:pk>/", manage_views.cycle_detail, name="cycle"),
+    path("manage/cycles/<int:pk>/edit/", manage_views.cycle_edit, name="cycle_edit"),
+    path("manage/cycles/<int:pk>/applications/", manage_views.cycle_applications, name="cycle_applications"),
+    path("manage/cycles/<int:pk>/conflicts/", manage_views.conflicts, name="conflicts"),
+    path("manage/conflicts/<int:pk>/status/", manage_views.conflict_status, name="conflict_status"),
+    path("manage/cycles/<int:pk>/assign/", manage_views.assignment_start, name="assignment_start"),
+    path("manage/cycles/<int:pk>/assignment/", manage_views.assignment, name="assignment"),
+    path("manage/assignments/<int:pk>/swap/", manage_views.assignment_swap, name="assignment_swap"),
+    path("manage/cycles/<int:pk>/reminders/", manage_views.reminders, name="reminders"),
+    path("manage/cycles/<int:pk>/decision/", manage_views.decision, name="decision"),
+    path("manage/cycles/<int:pk>/decision/replay/", manage_views.decision_replay, name="decision_replay"),
+    path("manage/cycles/<int:pk>/decision.<str:fmt>", manage_views.decision_export, name="decision_export"),
+    path("manage/cycles/<int:pk>/letters/", manage_views.letters, name="letters"),
 ]
