@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from demo_db import measure_on_seeded_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -117,29 +116,7 @@ def measure(size: str) -> dict[str, Any]:
 
 
 def run_size(size: str) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{tmp}/web.sqlite3",
-            "DEBUG": "true",
-            "DJANGO_SETTINGS_MODULE": "mentorfold.settings",
-            "PYTHONPATH": str(ROOT / "src"),
-        }
-        manage = [sys.executable, str(ROOT / "manage.py")]
-        subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True)
-        started = time.perf_counter()
-        seeded = subprocess.run(
-            [*manage, "seed_demo", "--size", size], env=env, capture_output=True, text=True
-        )
-        if seeded.returncode:
-            raise SystemExit(f"seed_demo --size {size} failed:\n{seeded.stderr[-3000:]}")
-        print(f"  seeded {size} in {time.perf_counter() - started:.1f} s", flush=True)
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", size], env=env, capture_output=True, text=True
-        )
-        if out.returncode:
-            raise SystemExit(f"measuring the {size} demo failed:\n{out.stderr[-3000:]}")
-        return json.loads(out.stdout.strip().splitlines()[-1])
+    return measure_on_seeded_demo(__file__, size, ["--child", size], DEBUG="true")
 
 
 def main() -> int:

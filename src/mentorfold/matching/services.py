@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from mentorfold.accounts.models import LearnerProfile, MentorProfile
 from mentorfold.core.audit import audit
@@ -260,7 +261,7 @@ def _announce(*, mentorship_id: int, decline_days: int) -> None:
     )
     send_templated_mail(
         to=[mentor.email],
-        subject=_("You have a new mentee"),
+        subject=ngettext("You have a new mentee", "You have new mentees", 1),
         template="matching/email/matched_mentor.txt",
         context={**context, "user": mentor},
     )
