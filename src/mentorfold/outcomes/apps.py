@@ -10,10 +10,14 @@ class OutcomesConfig(AppConfig):
 
     def ready(self) -> None:
         from mentorfold.core.registry import NavItem, register_nav, register_panels
+        from mentorfold.programs import hooks
 
         from .dashboard import panels
+        from .services import survey_invite_on_acceptance
 
         register_panels(panels)
+        if survey_invite_on_acceptance not in hooks.enrollment_accepted_handlers:
+            hooks.enrollment_accepted_handlers.append(survey_invite_on_acceptance)
         register_nav(
             NavItem(
                 label=_("Outcomes"),

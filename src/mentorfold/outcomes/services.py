@@ -118,6 +118,73 @@ def survey_invite(
     return list(schedule.invitations.filter(user_id__in=[u.pk for u in users]))
 
 
+INVITE_BATCH = 500
+
+
+def survey_schedule_and_invite(*, term: Term, actor: Any, today: date | None = None) -> int:
+    """Create the term's surveys and invite people to those already open; start-of-term goes out on acceptance,
+    so learners accepted before the surveys existed get theirs now. Returns the number of links in use."""
+    today = today or timezone.localdate()
+    invited = 0
+    for schedule in survey_schedule_term(term=term, actor=actor):
+        if schedule.opens_on <= today or schedule.kind == SurveySchedule.Kind.LEARNER_PRE:
+            invited += len(survey_invite(schedule=schedule, actor=actor))
+    return invited
+
+
+def survey_invite_on_acceptance(*, enrollment: Enrollment, **_kwargs: Any) -> None:
+    """Hook of ``programs``: once the acceptance commits, queue the learner's start-of-term survey link."""
+    enrollment_id = enrollment.pk
+
+    def enqueue() -> None:
+        from .tasks import invite_accepted_learner
+
+        invite_accepted_learner.enqueue(enrollment_id=enrollment_id)
+
+    transaction.on_commit(enqueue)
+
+
+def survey_invite_accepted(*, enrollment_id: int) -> int:
+    """Invite an accepted learner to the term's start-of-term survey; nothing if not accepted or no survey."""
+    enrollment = (
+        Enrollment.objects.select_related("learner__user")
+        .filter(pk=enrollment_id, status=Enrollment.Status.ACCEPTED)
+        .first()
+    )
+    if enrollment is None:
+        return 0
+    schedule = SurveySchedule.objects.filter(
+        term_id=enrollment.term_id, kind=SurveySchedule.Kind.LEARNER_PRE
+    ).first()
+    if schedule is None:
+        return 0
+    return len(survey_invite(schedule=schedule, users=[enrollment.learner.user]))
+
+
+def due_schedules(*, today: date) -> list[SurveySchedule]:
+    """Surveys open today and not yet past their answer-by date."""
+    return list(SurveySchedule.objects.filter(opens_on__lte=today, due_on__gte=today).order_by("opens_on"))
+
+
+def surveys_due_send(*, today: date | None = None, batch: int = INVITE_BATCH) -> int:
+    """Daily: invite everyone an open survey asks who has no link yet, in batches (each mail once, after commit).
+
+    Post-term, 6- and 12-month follow-ups and the mentors' surveys go out on their opening day this way; a
+    missed day is caught up the next, and a rerun finds nobody new. Returns the number of new invitations."""
+    today = today or timezone.localdate()
+    created = 0
+    for schedule in due_schedules(today=today):
+        invited = set(schedule.invitations.values_list("user_id", flat=True))
+        people = [u for u in survey_people(schedule) if u.pk not in invited]
+        for start in range(0, len(people), batch):
+            chunk = people[start : start + batch]
+            with transaction.atomic():
+                before = schedule.invitations.filter(user_id__in=[u.pk for u in chunk]).count()
+                after = len(survey_invite(schedule=schedule, users=chunk))
+            created += after - before
+    return created
+
+
 def _enqueue_mail(invitation_ids: list[int], kind: str) -> None:
     from .tasks import send_survey_mail
 

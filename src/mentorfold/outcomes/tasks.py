@@ -6,7 +6,12 @@ from typing import Any
 
 from django_tasks import task
 
-from .services import survey_mail_send, survey_reminders_send
+from .services import (
+    survey_invite_accepted,
+    survey_mail_send,
+    survey_reminders_send,
+    surveys_due_send,
+)
 
 
 @task()
@@ -19,3 +24,15 @@ def send_survey_mail(*, invitation_ids: list[int], kind: str) -> dict[str, Any]:
 def send_survey_reminders() -> dict[str, Any]:
     """Remind people who have not answered yet, at most twice each."""
     return {"sent": survey_reminders_send()}
+
+
+@task()
+def invite_accepted_learner(*, enrollment_id: int) -> dict[str, Any]:
+    """Give a just-accepted learner the start-of-term survey link (a retry finds the link and sends nothing)."""
+    return {"invitations": survey_invite_accepted(enrollment_id=enrollment_id)}
+
+
+@task()
+def send_due_surveys() -> dict[str, Any]:
+    """Daily: invite everyone whose survey opened and who has no link yet (end of term, follow-ups, mentors)."""
+    return {"invited": surveys_due_send()}

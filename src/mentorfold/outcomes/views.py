@@ -229,11 +229,7 @@ def term_surveys(request: HttpRequest, term_pk: int) -> HttpResponse:
     """Create the term's surveys and send links for those already open (each person once)."""
     _coordinator(request)
     term = get_object_or_404(Term, pk=term_pk)
-    today = timezone.localdate()
-    invited = 0
-    for schedule in services.survey_schedule_term(term=term, actor=request.user):
-        if schedule.opens_on <= today:
-            invited += len(services.survey_invite(schedule=schedule, actor=request.user))
+    invited = services.survey_schedule_and_invite(term=term, actor=request.user)
     messages.success(
         request, _("Surveys ready for %(term)s; %(count)s links in use.") % {"term": term, "count": invited}
     )

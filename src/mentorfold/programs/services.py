@@ -245,6 +245,8 @@ def enrollment_decide(*, enrollment: Enrollment, actor: User, decision: str, rea
         target=enrollment,
         reason=enrollment.decision_reason,
     )
+    if new_status == Enrollment.Status.ACCEPTED:
+        hooks.notify_enrollment_accepted(enrollment=enrollment, actor=actor)
     text = _("%(term)s: your application is now %(status)s.") % {
         "term": enrollment.term,
         "status": enrollment.get_status_display().lower(),
