@@ -8,7 +8,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # The engine is single-threaded; idle BLAS threads only slow it down on a 2-core machine.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: run test test-unit test-pg test-e2e checks worker bench lint format totp seed-large system-deps clean
+.PHONY: run test test-unit test-pg test-e2e checks messages dist worker bench lint format totp seed-large system-deps clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml | $(PY)
 	touch $(STAMP)
 
 ## make run: install, migrate, load demo data, start the task worker and serve on http://127.0.0.1:8000
-run: $(STAMP)
+run: $(STAMP) messages
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --size small
 	@echo
@@ -38,7 +38,7 @@ worker: $(STAMP)
 	$(PY) manage.py worker
 
 ## make test: the whole suite on SQLite and on PostgreSQL, then the browser tests in Chromium
-test: system-deps $(STAMP) checks
+test: system-deps $(STAMP) messages checks
 	scripts/run-tests.sh
 
 checks: $(STAMP)
@@ -47,6 +47,14 @@ checks: $(STAMP)
 	  ALLOWED_HOSTS=mentorfold.example.org $(PY) manage.py check --deploy --fail-level WARNING
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+
+## make messages: compile the translation catalogues (src/mentorfold/locale/*/LC_MESSAGES/django.po)
+messages: $(STAMP)
+	$(PY) scripts/compile_messages.py
+
+## make dist: a wheel and sdist in dist/, with the compiled catalogues inside
+dist: $(STAMP) messages
+	$(PY) -m pip wheel --no-deps --wheel-dir dist .
 
 system-deps:
 	scripts/system-deps.sh

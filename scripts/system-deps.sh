@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Install what the test suite needs from Debian when it is missing: PostgreSQL server, Chromium, pdftoppm.
+# Install what the test suite needs from Debian when it is missing: PostgreSQL server, Chromium, pdftoppm, gettext.
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+command -v msgfmt >/dev/null 2>&1 || need+=(gettext)  # the catalogue checks use msgfmt -c and xgettext
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "Installing system packages: ${need[*]}"
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else
