@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mentorfold.programs.models import Program, Site
 
-from .models import PatientFeedback
+from .models import PatientFeedback, Slot
 
 
 class SlotForm(forms.Form):
@@ -48,6 +49,48 @@ class SlotForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class _SlotChoiceField(forms.ModelMultipleChoiceField):
+    """Slot numbers as the calendar sends them: ASCII digits only, so nothing is read as a different number."""
+
+    def _check_values(self, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            for item in value:
+                if not isinstance(item, str) or not re.fullmatch(r"[0-9]{1,18}", item):
+                    raise forms.ValidationError(
+                        self.error_messages["invalid_pk_value"], code="invalid_pk_value"
+                    )
+        return super()._check_values(value)
+
+
+class SlotsCancelForm(forms.Form):
+    """The slots a mentor ticked on the calendar (only their own) and the reason learners will read."""
+
+    slot = _SlotChoiceField(
+        queryset=Slot.objects.none(),
+        error_messages={
+            "required": _("Choose at least one slot to cancel."),
+            "invalid_pk_value": _(
+                "Slots: one of the chosen values is not a slot. Reload the calendar and try again."
+            ),
+            "invalid_choice": _(
+                "Slots: one of the chosen slots is not one of your slots. Reload the calendar and try again."
+            ),
+            "null_characters_not_allowed": _(
+                "Slots: one of the chosen values is not a slot. Reload the calendar and try again."
+            ),
+        },
+    )
+    reason = forms.CharField(
+        label=_("Reason (learners will see it)"),
+        max_length=500,
+        error_messages={"required": _("Reason: tell learners why the slots are cancelled.")},
+    )
+
+    def __init__(self, *args: Any, mentor: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["slot"].queryset = Slot.objects.filter(mentor=mentor).select_related("mentor", "site")
 
 
 class MonthsForm(forms.Form):

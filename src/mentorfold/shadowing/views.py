@@ -25,7 +25,15 @@ from mentorfold.core.redirects import safe_next
 from mentorfold.programs.models import Program, Site
 
 from . import selectors, services
-from .forms import CorrectTimesForm, MonthsForm, PatientFeedbackForm, ReasonForm, SlotForm, VerifyForm
+from .forms import (
+    CorrectTimesForm,
+    MonthsForm,
+    PatientFeedbackForm,
+    ReasonForm,
+    SlotForm,
+    SlotsCancelForm,
+    VerifyForm,
+)
 from .ical import calendar_bytes
 from .models import Booking, CalendarFeedToken, HoursCertificate, PatientFeedback, Slot
 from .pdf import certificate_pdf
@@ -160,13 +168,16 @@ def slot_new(request: HttpRequest) -> HttpResponse:
 @require_POST
 def slots_cancel(request: HttpRequest) -> HttpResponse:
     mentor = _mentor(request)
-    ids = [int(i) for i in request.POST.getlist("slot") if i.isdigit()]
-    slots = list(Slot.objects.filter(pk__in=ids, mentor=mentor).select_related("mentor", "site"))
-    if not slots:
-        messages.error(request, _("Choose at least one slot to cancel."))
-        return redirect("shadowing:calendar")
+    form = SlotsCancelForm(request.POST, mentor=mentor)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(_next(request, reverse("shadowing:calendar")))
     try:
-        count = services.slots_cancel(slots=slots, actor=request.user, reason=request.POST.get("reason", ""))
+        count = services.slots_cancel(
+            slots=list(form.cleaned_data["slot"]), actor=request.user, reason=form.cleaned_data["reason"]
+        )
     except ValidationError as exc:
         for message in _messages_of(exc):
             messages.error(request, message)
