@@ -235,3 +235,23 @@ class RecognitionStatement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mentor_id} {self.year}"
+
+
+class PipelineCheckin(models.Model):
+    """One learner's yearly "where are you now" e-mail: its personal link and its sent-log (once a year)."""
+
+    learner = models.ForeignKey(LearnerProfile, on_delete=models.CASCADE, related_name="pipeline_checkins")
+    year = models.PositiveSmallIntegerField()
+    token = models.CharField(max_length=64, unique=True, default=new_survey_token, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-year", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "year"], name="pipeline_checkin_once_a_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner_id} {self.year}"

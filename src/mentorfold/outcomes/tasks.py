@@ -6,6 +6,7 @@ from typing import Any
 
 from django_tasks import task
 
+from .checkins import pipeline_checkin_mail_send, pipeline_checkins_send
 from .services import (
     survey_invite_accepted,
     survey_mail_send,
@@ -36,3 +37,15 @@ def invite_accepted_learner(*, enrollment_id: int) -> dict[str, Any]:
 def send_due_surveys() -> dict[str, Any]:
     """Daily: invite everyone whose survey opened and who has no link yet (end of term, follow-ups, mentors)."""
     return {"invited": surveys_due_send()}
+
+
+@task()
+def send_pipeline_checkins() -> dict[str, Any]:
+    """Yearly: e-mail each past learner this year's "where are you now" link (once per learner and year)."""
+    return {"created": pipeline_checkins_send()}
+
+
+@task()
+def send_pipeline_checkin_mail(*, checkin_ids: list[int]) -> dict[str, Any]:
+    """E-mail each yearly link once; a retried job skips those already sent."""
+    return {"sent": sum(pipeline_checkin_mail_send(checkin_id=pk) for pk in checkin_ids)}

@@ -20,4 +20,5 @@ urlpatterns = [
     path("recognition/verify/<str:code>/", views.recognition_verify, name="recognition_verify"),
     path("mine/", views.mine, name="mine"),
     path("where-are-you-now/", views.pipeline, name="pipeline"),
+    path("where-are-you-now/<str:token>/", views.pipeline_checkin, name="pipeline_checkin"),
 ]

@@ -24,7 +24,7 @@ from mentorfold.core.spreadsheets import rows_to_csv, rows_to_xlsx
 from mentorfold.engine.instruments import INSTRUMENTS
 from mentorfold.programs.models import Term
 
-from . import selectors, services
+from . import checkins, selectors, services
 from .charts import drawn
 from .forms import PipelineForm, SurveyForm, WordingForm, YearForm
 from .items import licensed_item_ids
@@ -123,6 +123,35 @@ def pipeline(request: HttpRequest) -> HttpResponse:
     history = PipelineStage.objects.filter(learner=learner).order_by("-reached_on", "-pk")
     status = 400 if request.method == "POST" else 200
     return render(request, "outcomes/pipeline.html", {"form": form, "history": history}, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def pipeline_checkin(request: HttpRequest, token: str) -> HttpResponse:
+    """The yearly one-question page behind a learner's personal link (no sign-in needed)."""
+    checkin = checkins.checkin_for_token(token)
+    if checkin is None:
+        raise Http404
+    form = PipelineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            checkins.pipeline_checkin_answer(
+                checkin=checkin, stage=form.cleaned_data["stage"], reached_on=form.cleaned_data["reached_on"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Thank you! We saved where you are now."))
+            return redirect("outcomes:pipeline_checkin", token=checkin.token)
+    context = {"form": form, "name": checkin.learner.user.get_short_name(), "answered": checkin.answered_at}
+    page = render(
+        request,
+        "outcomes/pipeline_checkin.html",
+        context,
+        status=400 if request.method == "POST" else 200,
+    )
+    page["Referrer-Policy"] = "no-referrer"  # the token must not leak to other sites
+    return page
 
 
 # --- Public impact page ---------------------------------------------------------------------------------
