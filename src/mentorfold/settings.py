@@ -9,9 +9,11 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+import django.conf.locale
 import environ
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
+
+from mentorfold.core import languages as _languages
 
 SRC_DIR = Path(__file__).resolve().parent
 BASE_DIR = SRC_DIR.parent.parent
@@ -61,6 +63,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "axes",
     "django_htmx",
     "django_tasks",
@@ -88,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "mentorfold.core.languages.PreferredLanguageMiddleware",  # after Locale + Auth: a user's saved language
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -186,11 +191,16 @@ TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_d
 
 LANGUAGE_CODE = "en-us"
 # A language is listed only when its catalogue under locale/ is complete (every page a learner, guardian,
-# patient or visitor sees). Spanish, Vietnamese, Somali, Chinese, Russian and Dari come back as they are done.
-LANGUAGES = [
-    ("en", _("English")),
-]
+# patient or visitor sees): core/languages.py OFFERED is the one list, names in their own script.
+LANGUAGES = _languages.settings_languages()
 LOCALE_PATHS = [SRC_DIR / "locale"]
+# Somali is not in Django's LANG_INFO (the documented extension: merge extra entries into it).
+django.conf.locale.LANG_INFO = {**django.conf.locale.LANG_INFO, **_languages.EXTRA_LANG_INFO}
+FORMAT_MODULE_PATH = ["mentorfold.formats"]
+LANGUAGE_COOKIE_NAME = "mentorfold_language"
+LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365  # a year: people opening a QR link again keep their language
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = not DEBUG
 TIME_ZONE = env.str("TIME_ZONE", default="America/Los_Angeles")
 USE_I18N = True
 USE_TZ = True
@@ -248,3 +258,65 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}, "django.tasks": {"level": "WARNING"}},
 }
+
+
+# --- Sign-in with the organisation's account (SSO) ---
+# OpenID Connect through allauth's openid_connect provider, configured only from the environment and off unless
+# SSO_OIDC_ISSUER is set. Rules (accounts/sso.py): only e-mail domains in SSO_OIDC_ALLOWED_DOMAINS; new people get
+# SSO_OIDC_DEFAULT_ROLE (mentor or learner, never a privileged role) and answer the normal sign-up questions; an
+# existing account is linked only when the provider says the e-mail is verified; coordinators, reviewers and
+# staff still pass the authenticator step unless SSO_OIDC_TRUST_AMR is on and the ID token's amr names a second
+# factor. See docs/sso.md (also for SAML, documented but not tested in CI).
+SSO_OIDC_PROVIDER_ID = "org"  # callback: /accounts/oidc/org/login/callback/
+SSO_OIDC_ISSUER = env.str("SSO_OIDC_ISSUER", default="").rstrip("/")
+SSO_OIDC_NAME = env.str("SSO_OIDC_NAME", default="") or "your organisation"
+SSO_OIDC_ALLOWED_DOMAINS = [
+    d.strip().lower().lstrip("@") for d in env.list("SSO_OIDC_ALLOWED_DOMAINS", default=[]) if d.strip()
+]
+SSO_OIDC_DEFAULT_ROLE = env.str("SSO_OIDC_DEFAULT_ROLE", default="")
+SSO_OIDC_TRUST_AMR = env.bool("SSO_OIDC_TRUST_AMR", default=False)
+if SSO_OIDC_DEFAULT_ROLE not in {"", "mentor", "learner"}:
+    raise ImproperlyConfigured(
+        f"SSO_OIDC_DEFAULT_ROLE={SSO_OIDC_DEFAULT_ROLE!r}: use mentor or learner. Coordinator and reviewer "
+        "are given by a coordinator's invitation, never by signing in."
+    )
+SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, object]] = {}
+if SSO_OIDC_ISSUER:
+    _sso_missing = [
+        name
+        for name in ("SSO_OIDC_CLIENT_ID", "SSO_OIDC_CLIENT_SECRET", "SSO_OIDC_DEFAULT_ROLE")
+        if not env.str(name, default="")
+    ]
+    if not SSO_OIDC_ALLOWED_DOMAINS:
+        _sso_missing.append("SSO_OIDC_ALLOWED_DOMAINS")
+    if _sso_missing:
+        raise ImproperlyConfigured(f"SSO_OIDC_ISSUER is set: also set {', '.join(_sso_missing)}.")
+    if not SSO_OIDC_ISSUER.startswith("https://") and not DEBUG:
+        raise ImproperlyConfigured("SSO_OIDC_ISSUER must start with https:// in production (DEBUG=false).")
+    SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": SSO_OIDC_PROVIDER_ID,
+                "name": SSO_OIDC_NAME,
+                "client_id": env.str("SSO_OIDC_CLIENT_ID"),
+                "secret": env.str("SSO_OIDC_CLIENT_SECRET"),
+                # allauth reads <issuer>/.well-known/openid-configuration and checks the ID token's iss and aud.
+                "settings": {"server_url": SSO_OIDC_ISSUER},
+            }
+        ],
+    }
+    # Browsers apply form-action to the redirect after the "Sign in with ..." button: allow the provider.
+    _sso_origin = "/".join(SSO_OIDC_ISSUER.split("/", 3)[:3])
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(_sso_origin)
+SOCIALACCOUNT_ADAPTER = "mentorfold.accounts.sso.SSOSocialAccountAdapter"
+SOCIALACCOUNT_FORMS = {"signup": "mentorfold.accounts.sso.SSOSignupForm"}
+SOCIALACCOUNT_AUTO_SIGNUP = (
+    False  # new people answer the normal sign-up questions (role fixed by the society)
+)
+SOCIALACCOUNT_EMAIL_REQUIRED = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True  # only addresses the provider marks verified (allauth's rule)
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the button posts (CSRF); a link alone never starts a sign-in
+SOCIALACCOUNT_STORE_TOKENS = False
+# --- end SSO ---

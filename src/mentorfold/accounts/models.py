@@ -59,6 +59,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     full_name = models.CharField(_("full name"), max_length=150)
     preferred_name = models.CharField(_("preferred name"), max_length=80, blank=True)
     pronouns = models.CharField(_("pronouns"), max_length=40, blank=True)
+    # A code from core/languages.py (e.g. "so"); pages and e-mails use it when that language is offered.
+    preferred_language = models.CharField(_("language"), max_length=10, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("can use the admin site"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)

@@ -12,10 +12,17 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import formats, timezone
+from django.utils.translation import get_language
 
+# English: the society's own style. Other languages: that language's DATE_FORMAT etc. (Django's format modules,
+# mentorfold/formats/ for Somali), so a Chinese reader sees 2026年3月3日 and a Russian one 3 марта 2026 г.
 DATE_FORMAT = "j F Y"  # 3 March 2026 (month names follow the reader's language)
 DATETIME_FORMAT = "l j F Y, H:i"  # Tuesday 3 March 2026, 19:00
 TIME_FORMAT = "H:i"
+
+
+def _format(english: str, name: str) -> str:
+    return english if (get_language() or "en").startswith("en") else name
 
 
 def society_zone() -> ZoneInfo:
@@ -38,7 +45,7 @@ def local_date(value: date | datetime | str | None) -> date | None:
 def format_date(value: date | datetime | str | None) -> str:
     """``3 March 2026``; an aware datetime is taken on its day in the society's time zone."""
     day = local_date(value)
-    return formats.date_format(day, DATE_FORMAT) if day else ""
+    return formats.date_format(day, _format(DATE_FORMAT, "DATE_FORMAT")) if day else ""
 
 
 def format_datetime(value: datetime | None) -> str:
@@ -46,7 +53,7 @@ def format_datetime(value: datetime | None) -> str:
     if not isinstance(value, datetime):
         return ""
     local = timezone.localtime(value, society_zone()) if timezone.is_aware(value) else value
-    return formats.date_format(local, DATETIME_FORMAT)
+    return formats.date_format(local, _format(DATETIME_FORMAT, "DATETIME_FORMAT"))
 
 
 def format_time(value: datetime | None) -> str:
@@ -54,4 +61,4 @@ def format_time(value: datetime | None) -> str:
     if not isinstance(value, datetime):
         return ""
     local = timezone.localtime(value, society_zone()) if timezone.is_aware(value) else value
-    return formats.time_format(local, TIME_FORMAT)
+    return formats.time_format(local, _format(TIME_FORMAT, "TIME_FORMAT"))

@@ -318,6 +318,8 @@ class RequirementRecord(models.Model):
     signed_at = models.DateTimeField(null=True, blank=True)
     signed_ip = models.GenericIPAddressField(null=True, blank=True)
     text_version = models.PositiveIntegerField(null=True, blank=True)
+    # The language of the text the signer was SHOWN ("en" when no reviewed-or-not translation existed).
+    text_language = models.CharField(max_length=10, blank=True, default="en", db_default="en")
     document = models.ForeignKey(Document, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -335,6 +337,70 @@ class RequirementRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.requirement} — {self.person} ({self.get_status_display()})"
+
+
+class TranslationStatus(models.TextChoices):
+    MACHINE = "machine", _("Machine-assisted, not yet reviewed by the society")
+    REVIEWED = "reviewed", _("Reviewed by the society")
+
+
+class RequirementTextTranslation(models.Model):
+    """A requirement's text (e.g. guardian consent) in another language, for one text version.
+
+    The English text stays binding: the consent page always links to it. A translation of an older version
+    is not shown once the English text changes (the page falls back to English with a note).
+    """
+
+    requirement = models.ForeignKey(Requirement, on_delete=models.CASCADE, related_name="translations")
+    version = models.PositiveIntegerField(_("text version"))
+    language = models.CharField(_("language"), max_length=10)
+    text = models.TextField(_("translated text"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=TranslationStatus.choices, default=TranslationStatus.MACHINE
+    )
+    reviewed_by_name = models.CharField(_("reviewed by"), max_length=150, blank=True)
+    reviewed_on = models.DateField(_("reviewed on"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["requirement", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["requirement", "version", "language"], name="requirement_translation_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="machine")
+                | ~models.Q(reviewed_by_name="") & models.Q(reviewed_on__isnull=False),
+                name="requirement_translation_reviewed_has_reviewer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.requirement} ({self.language}, v{self.version})"
+
+
+class LanguageReview(models.Model):
+    """Whether the society has reviewed the interface translation of one language (none: machine-assisted)."""
+
+    language = models.CharField(_("language"), max_length=10, unique=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=TranslationStatus.choices, default=TranslationStatus.MACHINE
+    )
+    reviewed_by_name = models.CharField(_("reviewed by"), max_length=150, blank=True)
+    reviewed_on = models.DateField(_("reviewed on"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["language"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="machine")
+                | ~models.Q(reviewed_by_name="") & models.Q(reviewed_on__isnull=False),
+                name="language_review_reviewed_has_reviewer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.language
 
 
 class ImportBatch(models.Model):

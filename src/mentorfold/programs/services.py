@@ -461,9 +461,18 @@ def guardian_consent_request(*, learner: LearnerProfile, program: Program) -> in
 
 @transaction.atomic
 def guardian_consent_sign(
-    *, learner: LearnerProfile, program: Program, guardian: User, signed_name: str, ip: str | None
+    *,
+    learner: LearnerProfile,
+    program: Program,
+    guardian: User,
+    signed_name: str,
+    ip: str | None,
+    text_language: str = "en",
 ) -> RequirementRecord:
-    """A verified guardian signs consent for their child in a program (typed name, time, IP, text version)."""
+    """A verified guardian signs consent for their child in a program (typed name, time, IP, text version).
+
+    ``text_language`` is the language of the consent text the guardian was shown (English is binding).
+    """
     if not GuardianLink.objects.filter(
         learner=learner, guardian=guardian, status=GuardianLink.Status.VERIFIED
     ).exists():
@@ -489,6 +498,7 @@ def guardian_consent_sign(
         signed_at=timezone.now(),
         signed_ip=ip,
         text_version=requirement.version,
+        text_language=text_language,
     )
     record.full_clean()
     record.save()
@@ -496,7 +506,12 @@ def guardian_consent_sign(
         actor=guardian,
         action="consent.sign",
         target=record,
-        data={"learner": learner.pk, "program": program.pk, "version": requirement.version},
+        data={
+            "learner": learner.pk,
+            "program": program.pk,
+            "version": requirement.version,
+            "language": text_language,
+        },
     )
     return record
 

@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,7 +20,7 @@ from mentorfold.accounts.models import GuardianLink, LearnerProfile, Role
 from mentorfold.core.audit import audit
 from mentorfold.core.tracking import task_run_start
 
-from . import exporting, importing, selectors, services
+from . import exporting, importing, selectors, services, text_translations
 from .forms import (
     ApplyForm,
     DecisionForm,
@@ -227,6 +227,7 @@ def consent(request: HttpRequest, learner_pk: int, slug: str) -> HttpResponse:
         .order_by("-submitted_at", "-pk")
         .first()
     )
+    shown = text_translations.requirement_text_for(requirement, translation.get_language())
     form = SignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -236,6 +237,7 @@ def consent(request: HttpRequest, learner_pk: int, slug: str) -> HttpResponse:
                 guardian=request.user,
                 signed_name=form.cleaned_data["signed_name"],
                 ip=_ip(request),
+                text_language=shown.language,
             )
         except ValidationError as exc:
             _add_errors(form, exc)
@@ -261,6 +263,8 @@ def consent(request: HttpRequest, learner_pk: int, slug: str) -> HttpResponse:
             "learner": learner,
             "program": program,
             "requirement": requirement,
+            "shown": shown,
+            "language_status": text_translations.interface_status(translation.get_language()),
             "record": record,
             "signed": signed,
             "site_rows": site_rows,

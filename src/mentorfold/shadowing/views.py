@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
@@ -23,6 +23,7 @@ from django_ratelimit.decorators import ratelimit
 from mentorfold.accounts.models import MentorProfile, Role
 from mentorfold.core.redirects import safe_next
 from mentorfold.programs.models import Program, Site
+from mentorfold.programs.text_translations import interface_status
 
 from . import selectors, services
 from .forms import (
@@ -502,7 +503,16 @@ def feedback(request: HttpRequest, site_pk: int) -> HttpResponse:
                     form.add_error(field if field in form.fields else None, errors)
             else:
                 return render(request, "shadowing/feedback_thanks.html", {"site": site})
-    return render(request, "shadowing/feedback.html", {"form": form, "site": site, "mentor": mentor})
+    return render(
+        request,
+        "shadowing/feedback.html",
+        {
+            "form": form,
+            "site": site,
+            "mentor": mentor,
+            "language_status": interface_status(translation.get_language()),
+        },
+    )
 
 
 def _feedback_url(site: Site, mentor: MentorProfile | None) -> str:

@@ -1,0 +1,7 @@
+"""Dari: group money digits in threes ($2,500); Django's Persian formats leave them ungrouped."""
+
+from __future__ import annotations
+
+NUMBER_GROUPING = 3
+THOUSAND_SEPARATOR = ","
+DECIMAL_SEPARATOR = "."

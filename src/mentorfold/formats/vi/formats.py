@@ -1,0 +1,5 @@
+"""Group money digits in threes ($2.500); Django's Vietnamese formats leave them ungrouped."""
+
+from __future__ import annotations
+
+NUMBER_GROUPING = 3
