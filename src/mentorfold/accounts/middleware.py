@@ -34,9 +34,10 @@ class RequireMFAForPrivilegedRoles:
         static = "/" + settings.STATIC_URL.lstrip("/")
         if user is None or request.path.startswith(static) or not requires_mfa(user):
             return self.get_response(request)
+        if session_passed_mfa(request, user):
+            # An authenticator code, or a second factor the organisation's sign-in proved (trusted, sso.py).
+            return self.get_response(request)
         if has_second_factor(user):
-            if session_passed_mfa(request, user):
-                return self.get_response(request)
             next_url = request.get_full_path() if request.method == "GET" else reverse("dashboard")
             logout(request)
             messages.info(request, _("Log in again with your authenticator code to continue."))
