@@ -270,6 +270,13 @@ def test_doctests_pass() -> None:
     assert result.failed == 0 and result.attempted > 0
 
 
+def test_doctests_of_the_split_modules_pass() -> None:
+    from mentorfold.engine import assign_check
+
+    result = doctest.testmod(assign_check)
+    assert result.failed == 0 and result.attempted >= 2
+
+
 # --------------------------------------------------------------------------- infeasible
 
 

@@ -1,0 +1,166 @@
+"""The min-cost flow behind :mod:`assign`: integer scaling, the OR-Tools solve, dual potentials, diagnosis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NoReturn
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from .assign_types import BoolArray, FloatArray, InfeasibleAssignment, IntArray
+
+
+@dataclass(frozen=True)
+class _FlowResult:
+    chosen: BoolArray  # per candidate pair
+    u: FloatArray
+    p: FloatArray
+    lam: float
+
+
+def _cost_scale(max_abs: float, n_nodes: int, total_flow: int) -> float:
+    # OR-Tools' cost scaling multiplies costs by about n_nodes and sums cost * flow in
+    # int64; keep max|cost| * n_nodes * total_flow below 2**61, and the potentials
+    # (at most n_nodes * max|cost|) exactly representable in float64 (< 2**53).
+    limit = min(2.0**61 / ((n_nodes + 2.0) * (total_flow + 2.0)), 2.0**52 / (n_nodes + 2.0), 2.0**40)
+    return limit / max(max_abs, 1e-300) if max_abs > 0 else 1.0
+
+
+def _potentials(n_nodes: int, tail: IntArray, head: IntArray, cost: IntArray) -> IntArray:
+    """Shortest-path distances from a virtual source joined to every node (cost 0).
+
+    Bellman-Ford restricted to the nodes whose distance changed in the previous pass
+    (vectorised SPFA). The residual graph of an optimal flow has no negative cycle.
+    """
+    order = np.argsort(tail, kind="stable")
+    tail, head, cost = tail[order], head[order], cost[order]
+    indptr = np.searchsorted(tail, np.arange(n_nodes + 1))
+    dist = np.zeros(n_nodes, dtype=np.int64)
+    frontier = np.arange(n_nodes, dtype=np.int64)
+    for _ in range(n_nodes + 1):
+        starts = indptr[frontier]
+        counts = indptr[frontier + 1] - starts
+        total = int(counts.sum())
+        if total == 0:
+            return dist
+        arcs = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total)
+        h = head[arcs]
+        cand = dist[tail[arcs]] + cost[arcs]
+        better = cand < dist[h]
+        if not better.any():
+            return dist
+        np.minimum.at(dist, h[better], cand[better])
+        frontier = np.unique(h[better])
+    raise RuntimeError("negative cycle in the residual graph: the flow was not optimal")
+
+
+def _solve_flow(
+    rows: IntArray,
+    cols: IntArray,
+    vals: FloatArray,
+    n: int,
+    m: int,
+    demand: IntArray,
+    cap: IntArray,
+    low: IntArray,
+    partial: bool,
+) -> _FlowResult | None:
+    """Max-score flow on the candidate pairs; None when infeasible.
+
+    Nodes: rows 0..n-1, columns n..n+m-1, source s, sink t. Arcs s->i (demand_i),
+    i->j (1, cost -score), j->t (cap_j - low_j, lower bound moved into supplies) and,
+    in partial mode, a bypass s->t so rows may stay short.
+    """
+    s, t = n + m, n + m + 1
+    n_nodes = n + m + 2
+    total = int(demand.sum())
+    n_pairs = rows.shape[0]
+    tails = np.concatenate((np.full(n, s), rows, n + np.arange(m), [s])).astype(np.int64)
+    heads = np.concatenate((np.arange(n), n + cols, np.full(m, t), [t])).astype(np.int64)
+    supplies = np.zeros(n_nodes, dtype=np.int64)
+    supplies[s] = total
+    supplies[n : n + m] = -low
+    supplies[t] = -(total - int(low.sum()))
+    scale = _cost_scale(float(np.abs(vals).max()) if n_pairs else 0.0, n_nodes, total)
+    pair_cost = -np.round(vals * scale).astype(np.int64)
+
+    def run(bypass: int, phase_one: bool) -> tuple[IntArray, IntArray] | None:
+        caps = np.concatenate((demand, np.ones(n_pairs, np.int64), cap - low, [bypass]))
+        if phase_one:
+            costs = np.concatenate((np.full(n, -1), np.zeros(n_pairs + m + 1))).astype(np.int64)
+        else:
+            costs = np.concatenate((np.zeros(n), pair_cost, np.zeros(m + 1))).astype(np.int64)
+        solver = min_cost_flow.SimpleMinCostFlow()
+        solver.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+        solver.set_nodes_supplies(np.arange(n_nodes), supplies)
+        status = solver.solve()
+        if status == solver.INFEASIBLE:
+            return None
+        if status != solver.OPTIMAL:
+            raise RuntimeError(f"min-cost flow failed with status {status}")
+        return np.asarray(solver.flows(np.arange(tails.shape[0])), dtype=np.int64), caps
+
+    if np.any(cap < low):
+        return None
+    if partial:
+        first = run(total, True)
+        if first is None:
+            return None
+        k = int(first[0][:n].sum())
+        solved = run(total - k, False)
+    else:
+        solved = run(0, False)
+    if solved is None:
+        return None
+    flows, caps = solved
+    costs = np.concatenate((np.zeros(n), pair_cost, np.zeros(m + 1))).astype(np.int64)
+    fwd = flows < caps
+    bwd = flows > 0
+    dist = _potentials(
+        n_nodes,
+        np.concatenate((tails[fwd], heads[bwd])),
+        np.concatenate((heads[fwd], tails[bwd])),
+        np.concatenate((costs[fwd], -costs[bwd])),
+    ).astype(np.float64)
+    p = (dist[t] - dist[n : n + m]) / scale
+    if partial:
+        u = np.maximum(dist[:n] - dist[s], 0.0) / scale
+        lam = float((dist[s] - dist[t]) / scale)
+    else:
+        u = (dist[:n] - dist[t]) / scale
+        lam = 0.0
+    return _FlowResult(chosen=flows[n : n + n_pairs] > 0, u=u, p=p, lam=lam)
+
+
+def _diagnose(
+    rows: IntArray,
+    cols: IntArray,
+    vals: FloatArray,
+    n: int,
+    m: int,
+    dem: IntArray,
+    cap: IntArray,
+    low: IntArray,
+) -> NoReturn:
+    """Raise InfeasibleAssignment naming the rows left short by a max-cardinality flow."""
+    sol = _solve_flow(rows, cols, vals, n, m, dem, cap, low, partial=True)
+    if sol is None:
+        cols_low = np.flatnonzero(low > 0)
+        raise InfeasibleAssignment(
+            f"the min_load of columns {cols_low[:20].tolist()} cannot all be met together; "
+            "lower min_load or allow more pairs",
+            columns=cols_low,
+        )
+    got = np.bincount(rows[sol.chosen], minlength=n)
+    short = np.flatnonzero(got < dem)
+    load = np.bincount(cols[sol.chosen], minlength=m)
+    near = np.unique(cols[np.isin(rows, short)])
+    full = near[load[near] >= cap[near]]
+    raise InfeasibleAssignment(
+        f"rows {short[:20].tolist()}{' ...' if short.size > 20 else ''} cannot all get their "
+        f"demand: the columns they may use ({full[:20].tolist()}) are full; add capacity, "
+        "allow more pairs, or pass allow_partial=True",
+        rows=short,
+        columns=full,
+    )
