@@ -35,6 +35,24 @@ case "$DATABASE_URL" in
 esac
 
 echo "== preparing $DATABASE_URL (results in $OUT)"
+case "$DATABASE_URL" in
+  postgres*) # create the database when it is missing (the server's own "postgres" database is always there)
+    "$PY" - "$DATABASE_URL" <<'PYEOF'
+import sys
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+url = urlsplit(sys.argv[1])
+name = url.path.lstrip("/")
+with psycopg.connect(urlunsplit(url._replace(path="/postgres")), autocommit=True) as conn:
+    if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        print(f"created database {name}")
+PYEOF
+    ;;
+esac
 "$PY" manage.py migrate --noinput -v0
 "$PY" manage.py seed_demo --size "${SEED_SIZE:-small}" >/dev/null
 "$PY" "$HERE/prepare.py" "$OUT/accounts.json"
