@@ -74,6 +74,7 @@ PUBLIC = {
     "shadowing:feedback",
     "grants:decision_public",
     "outcomes:survey",
+    "outcomes:pipeline_checkin",
     "outcomes:impact",
     "outcomes:recognition_verify",
 }
@@ -81,7 +82,7 @@ PUBLIC = {
 COORDINATOR_ONLY = re.compile(
     r"^(people/$|people/invite/|programs/manage/|matching/terms/<int:term_pk>/(runs|settings|place)/|"
     r"matching/runs/|grants/manage/|shadowing/patients/sites/|shadowing/feedback/(moderate|comments)/|"
-    r"outcomes/$|outcomes/(export|terms|instruments|report)/?)"
+    r"outcomes/$|outcomes/(export|terms|instruments|report|pipeline-import)/?)"
 )
 ROLES = {
     "learner": f"amina.hassan@{DEMO_DOMAIN}",
@@ -478,6 +479,7 @@ KWARGS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "pk": apps.get_model("outcomes", "InstrumentVersion").objects.get(key="mbi_single_items").pk
     },
     "outcomes:survey": lambda r: {"token": "not-a-real-survey-link"},
+    "outcomes:pipeline_checkin": lambda r: {"token": "not-a-real-yearly-link"},
     "outcomes:recognition_pdf": lambda r: {"code": _recognition_code(r)},
     "outcomes:recognition_verify": lambda r: {"code": _recognition_code(r)},
 }

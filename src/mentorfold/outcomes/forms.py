@@ -75,3 +75,10 @@ class WordingForm(forms.Form):
 
 class YearForm(forms.Form):
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+
+
+class PipelineImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV or Excel (.xlsx) file"),
+        help_text=_("Columns: email, stage, since (a date like 2026-09-01), and an optional note."),
+    )

@@ -201,6 +201,7 @@ class PipelineStage(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    note = models.CharField(_("note"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["learner", "reached_on", "pk"]
@@ -255,3 +256,32 @@ class PipelineCheckin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.learner_id} {self.year}"
+
+
+class PipelineImport(models.Model):
+    """A coordinator's uploaded pipeline file: every row checked first, then written all or nothing."""
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", _("Checked, waiting for you to import")
+        REFUSED = "refused", _("Has errors, nothing imported")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed, nothing imported")
+
+    original_name = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
+    rows = models.JSONField(default=list, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    task_run = models.ForeignKey("core.TaskRun", on_delete=models.SET_NULL, null=True, blank=True)
+    written = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from django_tasks import task
 
+from mentorfold.accounts.models import User
+from mentorfold.core.models import TaskRun
+from mentorfold.core.tracking import tracked
+
 from .checkins import pipeline_checkin_mail_send, pipeline_checkins_send
+from .pipeline_import import pipeline_import_commit, pipeline_import_fail
 from .services import (
     survey_invite_accepted,
     survey_mail_send,
@@ -49,3 +55,16 @@ def send_pipeline_checkins() -> dict[str, Any]:
 def send_pipeline_checkin_mail(*, checkin_ids: list[int]) -> dict[str, Any]:
     """E-mail each yearly link once; a retried job skips those already sent."""
     return {"sent": sum(pipeline_checkin_mail_send(checkin_id=pk) for pk in checkin_ids)}
+
+
+@task()
+@tracked
+def import_pipeline(run: TaskRun, *, batch_id: int, actor_id: int) -> dict[str, Any]:
+    """Write a checked pipeline import, all or nothing, reporting progress."""
+    actor = User.objects.get(pk=actor_id)
+    try:
+        written = pipeline_import_commit(batch_id=batch_id, actor=actor, report=run.report)
+    except Exception:
+        pipeline_import_fail(batch_id=batch_id)
+        raise
+    return {"message": _("%(n)d pipeline steps imported.") % {"n": written}, "written": written}

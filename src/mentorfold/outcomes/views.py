@@ -6,6 +6,8 @@ surveys and answers; coordinators see only aggregates (``selectors``), never any
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,22 +17,33 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import cache_page, never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mentorfold.accounts.models import Role
 from mentorfold.core.society import current_society
 from mentorfold.core.spreadsheets import rows_to_csv, rows_to_xlsx
+from mentorfold.core.tracking import task_run_start
 from mentorfold.engine.instruments import INSTRUMENTS
+from mentorfold.programs.importing import MAX_IMPORT_BYTES
 from mentorfold.programs.models import Term
 
-from . import checkins, selectors, services
+from . import checkins, pipeline_import, selectors, services
 from .charts import drawn
-from .forms import PipelineForm, SurveyForm, WordingForm, YearForm
+from .forms import PipelineForm, PipelineImportForm, SurveyForm, WordingForm, YearForm
 from .items import licensed_item_ids
-from .models import InstrumentVersion, PipelineStage, RecognitionStatement, SurveyInvitation, SurveyResponse
+from .models import (
+    InstrumentVersion,
+    PipelineImport,
+    PipelineStage,
+    RecognitionStatement,
+    SurveyInvitation,
+    SurveyResponse,
+)
 from .pdf import annual_report_pdf
 from .pdf import recognition_pdf as recognition_pdf_bytes
+from .tasks import import_pipeline
 
 
 def _coordinator(request: HttpRequest) -> None:
@@ -292,3 +305,72 @@ def instrument_wording(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "outcomes/instrument_wording.html", {"version": version, "form": form}, status=status
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pipeline_import_upload(request: HttpRequest) -> HttpResponse:
+    """Upload learners' pipeline steps (email, stage, since, note): checked first, nothing written yet."""
+    _coordinator(request)
+    form = PipelineImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            form.add_error(
+                "file", _("File: the limit for imports is 5 MB. Split the list into smaller files.")
+            )
+        else:
+            try:
+                batch = pipeline_import.pipeline_import_check(
+                    actor=request.user, name=upload.name, data=upload.read()
+                )
+            except ValidationError as error:
+                for message in error.messages:
+                    form.add_error("file", message)
+            else:
+                return redirect("outcomes:pipeline_import_preview", pk=batch.pk)
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "stages": PipelineStage.Stage.choices}
+    return render(request, "outcomes/pipeline_import.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pipeline_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """What an upload will write, or why it cannot; the import button writes everything or nothing."""
+    _coordinator(request)
+    batch = get_object_or_404(PipelineImport, pk=pk)
+    if request.method == "POST":
+
+        def enqueue(batch: PipelineImport) -> Any:
+            return task_run_start(
+                task=import_pipeline,
+                kind="outcomes.pipeline_import",
+                label=_("Import pipeline steps from %(name)s") % {"name": batch.original_name},
+                user=request.user,
+                batch_id=batch.pk,
+                actor_id=request.user.pk,
+            )
+
+        try:
+            run = pipeline_import.pipeline_import_start(batch=batch, actor=request.user, enqueue=enqueue)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("outcomes:pipeline_import_preview", pk=batch.pk)
+        if run is not None:
+            return redirect("task_progress", pk=run.pk)
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d pipeline step imported.", "%(count)d pipeline steps imported.", len(batch.rows)
+            )
+            % {"count": len(batch.rows)},
+        )
+        return redirect("outcomes:pipeline_import_preview", pk=batch.pk)
+    context = {
+        "batch": batch,
+        "sample": batch.rows[:20],
+        "stages": dict(PipelineStage.Stage.choices),
+        "errors": batch.errors[:200],
+    }
+    return render(request, "outcomes/pipeline_import_preview.html", context)
