@@ -127,11 +127,20 @@ def burnout_chart() -> Chart:
         reference=reference,
     )
     counts: dict[str, list[int]] = {k: [0, 0] for k in SurveySchedule.MENTOR_KINDS}
-    for row in _completed_scores(list(SurveySchedule.MENTOR_KINDS)):
-        burnout = row["scores"].get("burnout")
-        if burnout is None:
-            continue
-        counts[row["invitation__schedule__kind"]][0 if burnout else 1] += 1
+    # Counted in the database from the score stored when each survey was sent: no answers are read here.
+    rows = (
+        SurveyResponse.objects.filter(
+            invitation__completed_at__isnull=False,
+            invitation__schedule__kind__in=SurveySchedule.MENTOR_KINDS,
+        )
+        .values("invitation__schedule__kind")
+        .annotate(
+            yes=Count("pk", filter=Q(scores__burnout=True)), no=Count("pk", filter=Q(scores__burnout=False))
+        )
+        .order_by()
+    )
+    for row in rows:
+        counts[row["invitation__schedule__kind"]] = [row["yes"], row["no"]]
     for kind in SurveySchedule.MENTOR_KINDS:
         row, bar = _share_row(str(SurveySchedule.Kind(kind).label), *counts[kind])
         chart.rows.append(row)
