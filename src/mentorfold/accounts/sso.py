@@ -14,6 +14,7 @@ Settings are read in settings.py (block "Sign-in with the organisation's account
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from allauth.account.internal.flows.login import record_authentication
@@ -29,6 +30,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+from requests import RequestException
 
 from mentorfold.core.audit import audit
 
@@ -37,6 +39,7 @@ from .models import Role
 # RFC 8176 "amr" values that prove a factor beyond a password: a one-time code, a hardware key, a smart card, a
 # biometric, or the provider's own "mfa". "pwd", "kba", "sms", "tel", "swk", "pin", "user" are not enough alone.
 SECOND_FACTOR_AMR = frozenset({"mfa", "otp", "hwk", "sc", "fpt", "face", "iris", "retina", "vbm"})
+logger = logging.getLogger(__name__)
 SSO_ROLES = frozenset({Role.MENTOR.value, Role.LEARNER.value})
 
 
@@ -76,6 +79,35 @@ def default_role() -> Role:
 
 
 class SSOSocialAccountAdapter(DefaultSocialAccountAdapter):
+    def get_provider(self, request: HttpRequest, provider: str, client_id: str | None = None) -> Any:
+        found = super().get_provider(request, provider, client_id=client_id)
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.url_name == "openid_connect_login":
+            self._check_provider_answers(request, found)
+        return found
+
+    def _check_provider_answers(self, request: HttpRequest, provider: Any) -> None:
+        """allauth reads the provider's discovery document without catching errors: a provider that is down or
+        answers nonsense sends the person back to the login page with a message instead of an error page."""
+        try:
+            with self.get_requests_session() as session:
+                response = session.get(provider.server_url)
+                response.raise_for_status()
+                config = response.json()
+            if not isinstance(config, dict) or not config.get("authorization_endpoint"):
+                raise ValueError("no authorization_endpoint")
+        except (RequestException, ValueError) as exc:
+            logger.warning("SSO provider discovery failed at %s: %s", provider.server_url, exc)
+            messages.error(
+                request,
+                _(
+                    "%(name)s is not answering right now. Try again in a few minutes, or sign in with your "
+                    "e-mail and password."
+                )
+                % {"name": provider.name},
+            )
+            raise ImmediateHttpResponse(redirect("account_login")) from exc
+
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         """Refuse addresses outside the organisation's domains before any account is created or linked."""
         email = _sso_email(sociallogin)

@@ -144,3 +144,42 @@ def test_amr_counts_for_nothing_unless_the_society_trusts_it(settings: Any) -> N
         account=SocialAccount(provider="org", uid="1", extra_data={"userinfo": {"amr": ["mfa"]}})
     )
     assert trusted_second_factors(userinfo_only) == []
+
+
+@pytest.fixture
+def unreachable_provider(settings: Any) -> None:
+    """SSO configured for a provider that does not answer (nothing listens on port 9)."""
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "openid_connect": {
+            "APPS": [
+                {
+                    "provider_id": "org",
+                    "name": "County Health",
+                    "client_id": "mentorfold",
+                    "secret": "not-a-real-secret",
+                    "settings": {"server_url": "http://127.0.0.1:9/o"},
+                }
+            ]
+        }
+    }
+    settings.SSO_OIDC_ALLOWED_DOMAINS = ["county.example"]
+    settings.SSO_OIDC_DEFAULT_ROLE = "mentor"
+
+
+@pytest.mark.django_db
+def test_a_provider_that_does_not_answer_sends_people_back_to_the_login_with_a_message(
+    client: Any, unreachable_provider: None
+) -> None:
+    page = client.get("/accounts/login/")
+    assert b"Sign in with County Health" in page.content
+    response = client.post("/accounts/oidc/org/login/", follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == "/accounts/login/"
+    assert b"County Health is not answering" in response.content
+
+
+@pytest.mark.django_db
+def test_made_up_callbacks_get_an_error_page_not_a_crash(client: Any, unreachable_provider: None) -> None:
+    for query in ("?code=x&state=y", "?error=access_denied&state=y", "", "?state=" + "x" * 5000):
+        response = client.get("/accounts/oidc/org/login/callback/" + query)
+        assert response.status_code in {400, 401}, query
