@@ -88,6 +88,9 @@ ACTION_LABELS: dict[str, Any] = {
     "shadowing.hours_verify": _("confirmed shadowing hours"),
     "shadowing.slot_create": _("offered clinic times"),
     "shadowing.slots_cancel": _("cancelled clinic times"),
+    "sso.link": _("linked their organisation's account"),
+    "sso.mfa_from_provider": _("passed their organisation's second sign-in step"),
+    "sso.signup": _("joined with their organisation's account"),
     "term.opt_in": _("signed up to mentor in a term"),
 }
 ADMIN_LABELS: dict[str, Any] = {
