@@ -280,8 +280,10 @@ def guardian_invite_resend(*, link: GuardianLink, actor: Any, now: datetime | No
     transaction.on_commit(
         lambda: send_templated_mail(
             to=[link.invited_email],
-            subject=_("%(name)s invited you to Mentorfold as their parent or guardian")
-            % {"name": learner.user.full_name},
+            subject=lambda: (
+                _("%(name)s invited you to Mentorfold as their parent or guardian")
+                % {"name": learner.user.full_name}
+            ),
             template="accounts/email/guardian_invitation.txt",
             context={"invitation": invitation, "learner": learner, "url": url},
         )

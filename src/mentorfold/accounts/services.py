@@ -61,7 +61,7 @@ def invitation_create(*, invited_by: User, email: str, role: str, full_name: str
 def _send_invitation(invitation: Invitation) -> None:
     send_templated_mail(
         to=[invitation.email],
-        subject=_("You are invited to Mentorfold"),
+        subject=lambda: _("You are invited to Mentorfold"),
         template="accounts/email/invitation.txt",
         context={"invitation": invitation, "url": _invitation_url(invitation)},
     )
@@ -111,8 +111,10 @@ def guardian_invite(*, learner: LearnerProfile, email: str, relationship: str = 
     transaction.on_commit(
         lambda: send_templated_mail(
             to=[email],
-            subject=_("%(name)s invited you to Mentorfold as their parent or guardian")
-            % {"name": learner.user.full_name},
+            subject=lambda: (
+                _("%(name)s invited you to Mentorfold as their parent or guardian")
+                % {"name": learner.user.full_name}
+            ),
             template="accounts/email/guardian_invitation.txt",
             context={"invitation": invitation, "learner": learner, "url": _invitation_url(invitation)},
         )
@@ -280,7 +282,7 @@ def learner_correct_birth_date(
         transaction.on_commit(
             lambda: send_templated_mail(
                 to=guardians,
-                subject=_("The date of birth of %(name)s was corrected") % {"name": name},
+                subject=lambda: _("The date of birth of %(name)s was corrected") % {"name": name},
                 template="accounts/email/birth_date_corrected.txt",
                 context={"name": name, "date_of_birth": date_of_birth, "reason": reason.strip()},
             )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.translation import get_language_info
@@ -109,7 +110,7 @@ class PreferredLanguageMiddleware:
         name = settings.LANGUAGE_COOKIE_NAME
         chosen = response.cookies.get(name)
         if chosen is not None and is_listed(chosen.value) and chosen.value != preferred:
-            type(user).objects.filter(pk=user.pk).update(preferred_language=chosen.value)
+            get_user_model().objects.filter(pk=user.pk).update(preferred_language=chosen.value)
             user.preferred_language = chosen.value
         elif chosen is None and is_listed(preferred) and request.COOKIES.get(name) != preferred:
             set_language_cookie(response, preferred)

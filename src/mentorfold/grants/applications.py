@@ -272,7 +272,7 @@ def application_submit(*, application: Application, now: datetime | None = None)
     transaction.on_commit(
         lambda: send_templated_mail(
             to=[user.email],
-            subject=_("We received your grant application"),
+            subject=lambda: _("We received your grant application"),
             template="grants/email/submitted.txt",
             context={"name": user.get_short_name(), "application": application, "cycle": application.cycle},
         )

@@ -376,7 +376,7 @@ def digest_send_one(*, mentor_id: int, now: datetime | None = None) -> bool:
         DigestSent.objects.create(mentor=mentor, week_start=week, sent_at=now, question_count=len(questions))
         send_templated_mail(
             to=[mentor.user.email],
-            subject=_("Questions waiting for your answer"),
+            subject=lambda: _("Questions waiting for your answer"),
             template="learning/email/digest.txt",
             context={"mentor": mentor, "questions": questions},
         )

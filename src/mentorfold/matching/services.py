@@ -255,13 +255,13 @@ def _announce(*, mentorship_id: int, decline_days: int) -> None:
     )
     send_templated_mail(
         to=[learner.email],
-        subject=_("You have a mentor"),
+        subject=lambda: _("You have a mentor"),
         template="matching/email/matched_learner.txt",
         context={**context, "user": learner},
     )
     send_templated_mail(
         to=[mentor.email],
-        subject=ngettext("You have a new mentee", "You have new mentees", 1),
+        subject=lambda: ngettext("You have a new mentee", "You have new mentees", 1),
         template="matching/email/matched_mentor.txt",
         context={**context, "user": mentor},
     )
@@ -364,7 +364,7 @@ def _tell_learner_of_decline(*, mentorship_id: int) -> None:
     )
     send_templated_mail(
         to=[mentorship.learner.user.email],
-        subject=_("Your mentor match changed"),
+        subject=lambda: _("Your mentor match changed"),
         template="matching/email/declined_learner.txt",
         context={"mentorship": mentorship},
     )
@@ -449,7 +449,7 @@ def mentorship_send_checkin_reminders(*, now: datetime | None = None) -> int:
     for m in due:
         send_templated_mail(
             to=[m.mentor.user.email, m.learner.user.email],
-            subject=_("Time for a check-in"),
+            subject=lambda: _("Time for a check-in"),
             template="matching/email/checkin.txt",
             context={"mentorship": m, "url": reverse("matching:mentorship", args=[m.pk])},
         )

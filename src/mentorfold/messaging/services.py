@@ -369,7 +369,7 @@ def digest_send_one(*, user_id: int, now: datetime | None = None) -> bool:
         transaction.on_commit(
             lambda: send_templated_mail(
                 to=[address],
-                subject=_("New messages in Mentorfold"),
+                subject=lambda: _("New messages in Mentorfold"),
                 template="messaging/email/digest.txt",
                 context=context,
             )

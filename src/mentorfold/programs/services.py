@@ -451,7 +451,9 @@ def guardian_consent_request(*, learner: LearnerProfile, program: Program) -> in
         transaction.on_commit(
             lambda: send_templated_mail(
                 to=emails,
-                subject=_("Please review and sign consent for %(name)s") % {"name": learner.user.full_name},
+                subject=lambda: (
+                    _("Please review and sign consent for %(name)s") % {"name": learner.user.full_name}
+                ),
                 template="programs/email/consent_request.txt",
                 context={"learner": learner, "program": program, "url": url},
             )

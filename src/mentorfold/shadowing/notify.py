@@ -6,6 +6,7 @@ receives a minor's or a guardian's e-mail address. Nothing leaves before the sur
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -37,8 +38,14 @@ def booking_recipients(booking: Booking) -> list[Any]:
     return list({person.pk: person for person in people}.values())
 
 
-def booking_notify(*, booking: Booking, event: str, text: str, extra: dict[str, Any] | None = None) -> int:
-    """After commit: the ``event`` e-mail to each person around the booking, one message each, and a notice."""
+def booking_notify(
+    *, booking: Booking, event: str, text: str | Callable[[], str], extra: dict[str, Any] | None = None
+) -> int:
+    """After commit: the ``event`` e-mail to each person around the booking, one message each, and a notice.
+
+    ``text`` may be a callable so each e-mail says it in its recipient's language (core.mail calls it there).
+    """
+    render = text if callable(text) else (lambda: text)
     slot = booking.slot
     people = booking_recipients(booking)
     url = reverse("shadowing:booking_detail", args=[booking.pk])
@@ -46,16 +53,19 @@ def booking_notify(*, booking: Booking, event: str, text: str, extra: dict[str, 
         "booking": booking,
         "slot": slot,
         "event": event,
-        "text": text,
+        "text": render,
         "url": f"{settings.SITE_URL}{url}",
         **(extra or {}),
     }
     recipients = [p.email for p in people]
 
     def send() -> None:
-        notices_send(users=people, text=text, url=url)
+        notices_send(users=people, text=render(), url=url)
         send_templated_mail(
-            to=recipients, subject=text[:120], template="shadowing/email/booking_event.txt", context=context
+            to=recipients,
+            subject=lambda: render()[:120],
+            template="shadowing/email/booking_event.txt",
+            context=context,
         )
 
     # Mail and notices only if the booking change is committed (a refused or rolled-back change sends nothing).

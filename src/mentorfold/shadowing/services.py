@@ -354,8 +354,10 @@ def booking_create(*, learner: LearnerProfile, slot: Slot, now: datetime | None 
         booking_notify(
             booking=booking,
             event="booked",
-            text=_("Shadowing booked: %(learner)s with %(mentor)s, %(when)s")
-            % {"learner": learner.user.full_name, "mentor": slot.mentor, "when": _when(slot.starts_at)},
+            text=lambda: (
+                _("Shadowing booked: %(learner)s with %(mentor)s, %(when)s")
+                % {"learner": learner.user.full_name, "mentor": slot.mentor, "when": _when(slot.starts_at)}
+            ),
         )
     return booking
 
@@ -389,8 +391,10 @@ def _cancel(*, booking: Booking, actor: Any, reason: str, now: datetime, late: b
     booking_notify(
         booking=booking,
         event="cancelled",
-        text=_("Shadowing cancelled: %(when)s with %(mentor)s. Reason: %(reason)s")
-        % {"when": _when(booking.slot.starts_at), "mentor": booking.slot.mentor, "reason": reason},
+        text=lambda: (
+            _("Shadowing cancelled: %(when)s with %(mentor)s. Reason: %(reason)s")
+            % {"when": _when(booking.slot.starts_at), "mentor": booking.slot.mentor, "reason": reason}
+        ),
     )
 
 
@@ -659,8 +663,10 @@ def booking_reminder_send(*, booking_id: int, now: datetime | None = None) -> bo
         booking_notify(
             booking=booking,
             event="reminder",
-            text=_("Reminder: shadowing tomorrow, %(when)s at %(site)s")
-            % {"when": _when(booking.slot.starts_at), "site": booking.slot.site.name},
+            text=lambda: (
+                _("Reminder: shadowing tomorrow, %(when)s at %(site)s")
+                % {"when": _when(booking.slot.starts_at), "site": booking.slot.site.name}
+            ),
         )
     return True
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from mentorfold.core.mail import send_templated_mail
 
 
+@pytest.mark.django_db
 def test_each_recipient_gets_a_separate_message_with_only_their_own_address(mailoutbox: list[Any]) -> None:
     sent = send_templated_mail(
         to=["mentor@example.org", "minor@example.org", "parent@example.org", "", "mentor@example.org"],
@@ -27,6 +30,7 @@ def test_each_recipient_gets_a_separate_message_with_only_their_own_address(mail
         assert not any(address in headers for address in others)
 
 
+@pytest.mark.django_db
 def test_no_address_sends_nothing(mailoutbox: list[Any]) -> None:
     assert (
         send_templated_mail(
