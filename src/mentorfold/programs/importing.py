@@ -19,7 +19,7 @@ from allauth.account.utils import user_pk_to_url_str
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,10 +29,12 @@ from openpyxl.utils import get_column_letter
 from mentorfold.accounts.models import Language, LearnerProfile, MentorProfile, Organization, Role, User
 from mentorfold.core import spreadsheets
 from mentorfold.core.audit import audit
+from mentorfold.core.bulk import insert_rows
 from mentorfold.core.mail import send_templated_mail
 from mentorfold.core.models import TaskRun
+from mentorfold.core.tracking import task_run_start
 
-from .models import ImportBatch
+from .models import ImportBatch, ImportWelcome
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_ROWS = 20000
@@ -478,8 +480,10 @@ def import_batch_commit(
 ) -> int:
     """Create everyone in the batch inside one short transaction: any failure writes nothing.
 
-    The rows were parsed and checked at upload; here they are re-checked outside the transaction (so
-    progress is visible to the page polling it), then written in bulk. Returns the count.
+    The rows were parsed and checked at upload; here they are re-checked and turned into database values
+    outside the transaction (so progress is visible to the page polling it, and the write lock is held only
+    for the inserts), then written in bulk. Someone who signs up meanwhile is caught by the unique index on
+    e-mail addresses, which rolls everything back. Returns the count.
     """
     if not actor.has_role(Role.COORDINATOR):
         raise PermissionDenied
@@ -492,22 +496,28 @@ def import_batch_commit(
     report(20, _("Preparing accounts and profiles"))
     prepared = _prepare_people(batch)
     report(40, _("Creating accounts and profiles"))
-    with transaction.atomic():
-        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-        _check_committable(batch)
+    try:
+        with transaction.atomic():
+            # Claim first (a conditional UPDATE, no re-read of the rows): a second commit of the same batch
+            # waits here, then finds it done and writes nothing.
+            claimed = ImportBatch.objects.filter(
+                pk=batch.pk, status__in=[ImportBatch.Status.PREVIEW, ImportBatch.Status.RUNNING]
+            ).update(status=ImportBatch.Status.DONE, created_count=len(emails))
+            if not claimed:
+                raise ValidationError(_("This import was already run."))
+            user_ids = _write_people(batch, prepared)
+            audit(
+                actor=actor,
+                action="import.commit",
+                target=batch,
+                data={"created": len(user_ids), "kind": batch.kind},
+            )
+            _start_welcome(batch, actor)
+    except IntegrityError:
+        # Someone signed up with one of these addresses since the check above (the unique index said so).
         _check_not_taken(emails)
-        user_ids = _write_people(batch, prepared)
-        batch.status = ImportBatch.Status.DONE
-        batch.created_count = len(user_ids)
-        batch.save(update_fields=["status", "created_count"])
-        audit(
-            actor=actor,
-            action="import.commit",
-            target=batch,
-            data={"created": len(user_ids), "kind": batch.kind},
-        )
-        transaction.on_commit(lambda: _send_welcome(user_ids, actor))
-    report(90, _("Invitations sent"))
+        raise
+    report(90, _("Everyone is imported; invitations are being sent"))
     return len(user_ids)
 
 
@@ -530,27 +540,97 @@ def _check_not_taken(emails: list[str]) -> None:
 
 
 @dataclass
+class _Insert:
+    """One INSERT prepared before the write transaction: its SQL and every row's database-ready values.
+
+    Building model instances and turning their fields into database values is most of the work of a bulk
+    insert; done here, the write transaction only fills in the ids it cannot know beforehand and runs the SQL.
+    """
+
+    model: Any
+    columns: list[str]
+    rows: list[list[Any]]
+    keys: list[str]  # whose row it is (an e-mail address), to fill in ids known only after an earlier insert
+
+    @classmethod
+    def of(cls, model: Any, objects: list[tuple[str, Any]], *, later: Sequence[str] = ()) -> _Insert:
+        fields = [
+            f
+            for f in model._meta.concrete_fields
+            if not f.primary_key and not f.has_db_default() and f.attname not in later
+        ]
+        rows = [
+            [None] * len(later)
+            + [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields]
+            for _key, obj in objects
+        ]
+        return cls(model, [*later, *(f.attname for f in fields)], rows, [key for key, _obj in objects])
+
+    def fill(self, column: str, value_of: dict[str, Any]) -> None:
+        index = self.columns.index(column)
+        for key, row in zip(self.keys, self.rows, strict=True):
+            row[index] = value_of.get(key)
+
+    def execute(self, *, returning: str | None = None) -> dict[Any, int]:
+        """Run the insert. With ``returning``, answer ``{value of that column: new id}`` from the insert itself.
+
+        Rows come back by value, not by position, so the order in which the database returns them is irrelevant.
+        """
+        if not self.rows:
+            return {}
+        quote = connection.ops.quote_name
+        opts = self.model._meta
+        columns = ", ".join(quote(opts.get_field(c).column) for c in self.columns)
+        row_sql = "(" + ", ".join(["%s"] * len(self.columns)) + ")"
+        # Only the model's own table and column names go into the SQL text; every value is a parameter.
+        head = f"INSERT INTO {quote(opts.db_table)} ({columns}) VALUES "  # noqa: S608
+        found: dict[Any, int] = {}
+        with connection.cursor() as cursor:
+            if returning is None:
+                for start in range(0, len(self.rows), INSERT_CHUNK):
+                    cursor.executemany(head + row_sql, self.rows[start : start + INSERT_CHUNK])
+                return found
+            tail = f" RETURNING {quote(opts.pk.column)}, {quote(opts.get_field(returning).column)}"
+            per = max(1, min(INSERT_CHUNK, MAX_SQL_PARAMETERS // len(self.columns)))
+            for start in range(0, len(self.rows), per):
+                chunk = self.rows[start : start + per]
+                cursor.execute(
+                    head + ", ".join([row_sql] * len(chunk)) + tail, [v for row in chunk for v in row]
+                )
+                found.update((value, pk) for pk, value in cursor.fetchall())
+        return found
+
+
+# Rows per executemany call: a bound on the memory of one call, not on the time the lock is held.
+INSERT_CHUNK = 5000
+# Parameters in one multi-row INSERT: under SQLite's 32,766 (and PostgreSQL's 65,535).
+MAX_SQL_PARAMETERS = 30000
+
+
+@dataclass
 class _Prepared:
-    """Unsaved rows for a batch, built before the write transaction so the write lock is held only to insert."""
+    """Everything a batch writes, built before the write transaction so the write lock is held only to insert."""
 
     kind: str
-    users: list[User]
-    addresses: list[tuple[str, EmailAddress]]
-    profiles: list[tuple[str, LearnerProfile | MentorProfile]]
-    languages: list[tuple[str, Any]]
+    group_id: int
+    users: _Insert
+    addresses: _Insert
+    profiles: _Insert
+    languages: list[tuple[str, int]]  # (e-mail, language id)
+    organization_of: dict[str, str]  # e-mail -> organisation name, lower case
     organization_names: set[str]
 
 
 def _prepare_people(batch: ImportBatch) -> _Prepared:
     rows = batch.rows
-    users = [User(email=r["email"], full_name=r["full_name"]) for r in rows]
-    for user in users:
+    users = [(r["email"], User(email=r["email"], full_name=r["full_name"])) for r in rows]
+    for _email, user in users:
         user.set_unusable_password()
     addresses = [(r["email"], EmailAddress(email=r["email"], verified=False, primary=True)) for r in rows]
     language_ids = dict(Language.objects.values_list("code", "pk"))
-    profiles: list[tuple[str, LearnerProfile | MentorProfile]]
-    if batch.kind == ImportBatch.Kind.LEARNERS:
-        through: Any = LearnerProfile.languages.through
+    learners = batch.kind == ImportBatch.Kind.LEARNERS
+    profiles: list[tuple[str, Any]]
+    if learners:
         profiles = [
             (
                 r["email"],
@@ -558,9 +638,9 @@ def _prepare_people(batch: ImportBatch) -> _Prepared:
             )
             for r in rows
         ]
-        organization_names = {r["school"] for r in rows if r["school"]}
+        model: Any = LearnerProfile
+        org_field, org_column = "school_id", "school"
     else:
-        through = MentorProfile.languages.through
         profiles = [
             (
                 r["email"],
@@ -570,62 +650,120 @@ def _prepare_people(batch: ImportBatch) -> _Prepared:
             )
             for r in rows
         ]
-        organization_names = {r["organization"] for r in rows if r["organization"]}
-    languages = [
-        (r["email"], through(language_id=language_ids[code])) for r in rows for code in r["languages"]
-    ]
-    return _Prepared(batch.kind, users, addresses, profiles, languages, organization_names)
+        model = MentorProfile
+        org_field, org_column = "organization_id", "organization"
+    # The role's group is created outside the import's transaction: it is shared, and harmless if unused.
+    role = Role.LEARNER if learners else Role.MENTOR
+    group, _created = Group.objects.get_or_create(name=role.value)
+    return _Prepared(
+        kind=batch.kind,
+        group_id=group.pk,
+        users=_Insert.of(User, users),
+        addresses=_Insert.of(EmailAddress, addresses, later=["user_id"]),
+        profiles=_Insert.of(model, profiles, later=["user_id", org_field]),
+        languages=[(r["email"], language_ids[code]) for r in rows for code in r["languages"]],
+        organization_of={r["email"]: r[org_column].lower() for r in rows if r[org_column]},
+        organization_names={r[org_column] for r in rows if r[org_column]},
+    )
 
 
 def _write_people(batch: ImportBatch, prepared: _Prepared) -> list[int]:
-    """Insert the prepared users, addresses, roles, profiles and languages in bulk; returns user ids."""
-    rows = batch.rows
-    User.objects.bulk_create(prepared.users, batch_size=1000)
-    by_email = dict(
-        User.objects.filter(email__in=[u.email for u in prepared.users]).values_list("email", "pk")
-    )
-    for email, address in prepared.addresses:
-        address.user_id = by_email[email]
-    EmailAddress.objects.bulk_create([a for _e, a in prepared.addresses], batch_size=1000)
-    role = Role.LEARNER if batch.kind == ImportBatch.Kind.LEARNERS else Role.MENTOR
-    group, _created = Group.objects.get_or_create(name=role.value)
-    User.groups.through.objects.bulk_create(
-        [User.groups.through(user_id=pk, group_id=group.pk) for pk in by_email.values()], batch_size=1000
-    )
-    learners = batch.kind == ImportBatch.Kind.LEARNERS
+    """Insert the prepared users, addresses, roles, profiles and languages; returns user ids."""
+    learners = prepared.kind == ImportBatch.Kind.LEARNERS
+    by_email = prepared.users.execute(returning="email")
+    prepared.addresses.fill("user_id", by_email)
+    prepared.addresses.execute()
+    user_ids = list(by_email.values())
+    insert_rows(User.groups.through, ["user_id", "group_id"], [(pk, prepared.group_id) for pk in user_ids])
     org_kind = Organization.Kind.SCHOOL if learners else Organization.Kind.HEALTH_SYSTEM
-    org_column = "school" if learners else "organization"
     orgs = _org_ids(prepared.organization_names, org_kind)
-    org_of = {r["email"]: orgs.get(r[org_column].lower()) for r in rows if r[org_column]}
-    for email, profile in prepared.profiles:
-        profile.user_id = by_email[email]
-        if learners:
-            profile.school_id = org_of.get(email)  # type: ignore[union-attr]
-        else:
-            profile.organization_id = org_of.get(email)  # type: ignore[union-attr]
+    prepared.profiles.fill("user_id", by_email)
+    prepared.profiles.fill(
+        "school_id" if learners else "organization_id",
+        {email: orgs.get(name) for email, name in prepared.organization_of.items()},
+    )
+    profile_of_user = prepared.profiles.execute(returning="user_id")
     model: Any = LearnerProfile if learners else MentorProfile
-    model.objects.bulk_create([p for _e, p in prepared.profiles], batch_size=1000)
-    profile_ids = dict(model.objects.filter(user_id__in=by_email.values()).values_list("user_id", "pk"))
-    owner_field = "learnerprofile_id" if learners else "mentorprofile_id"
-    for email, link in prepared.languages:
-        setattr(link, owner_field, profile_ids[by_email[email]])
-    if prepared.languages:
-        type(prepared.languages[0][1]).objects.bulk_create(
-            [link for _e, link in prepared.languages], batch_size=1000
-        )
-    return list(by_email.values())
+    insert_rows(
+        model.languages.through,
+        ["learnerprofile_id" if learners else "mentorprofile_id", "language_id"],
+        [(profile_of_user[by_email[email]], language_id) for email, language_id in prepared.languages],
+    )
+    return user_ids
 
 
-def _send_welcome(user_ids: list[int], actor: User) -> None:
-    """Imported people choose their password through a one-time link (allauth's password-reset key)."""
-    for user in User.objects.filter(pk__in=user_ids):
-        url = reverse(
-            "account_reset_password_from_key",
-            kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
+WELCOME_BATCH = 200
+
+
+def _start_welcome(batch: ImportBatch, actor: User) -> None:
+    """Start the invitations task when the import commits (its own task: a mail failure never undoes it)."""
+    from .tasks import send_import_welcome  # the tasks module imports this one
+
+    task_run_start(
+        task=send_import_welcome,
+        kind="programs.import_welcome",
+        label=_("Invitations for %(name)s") % {"name": batch.original_name},
+        user=actor,
+        batch_id=batch.pk,
+        actor_id=actor.pk,
+    )
+
+
+def import_welcome_send(
+    *,
+    batch_id: int,
+    actor: User,
+    report: Callable[[int, str], None] | None = None,
+    batch_size: int = WELCOME_BATCH,
+) -> int:
+    """Invite everyone a finished import created, in batches; returns the number of mails sent.
+
+    Each batch is claimed in the sent-log (``ImportWelcome``) in a short transaction under the batch's row
+    lock, committed, and only then sent: a retried task, or two at once, never invites anyone twice. Imported
+    people choose their password through a one-time link (allauth's password-reset key).
+    """
+    report = report or (lambda percent, message: None)
+    batch = ImportBatch.objects.only("pk", "status", "rows").get(pk=batch_id)
+    if batch.status != ImportBatch.Status.DONE:
+        return 0
+    emails = sorted(r["email"] for r in batch.rows)
+    sent = 0
+    for start in range(0, len(emails), batch_size):
+        chunk = emails[start : start + batch_size]
+        with transaction.atomic():
+            ImportBatch.objects.select_for_update().filter(pk=batch_id).values_list("pk", flat=True).first()
+            done = set(
+                ImportWelcome.objects.filter(batch_id=batch_id, user__email__in=chunk).values_list(
+                    "user__email", flat=True
+                )
+            )
+            users = list(
+                User.objects.filter(email__in=[e for e in chunk if e not in done]).only(
+                    "pk", "email", "password"
+                )
+            )
+            now = timezone.now()
+            ImportWelcome.objects.bulk_create(
+                [ImportWelcome(batch_id=batch_id, user=u, sent_at=now) for u in users]
+            )
+        for index, user in enumerate(users):
+            url = reverse(
+                "account_reset_password_from_key",
+                kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
+            )
+            try:
+                sent += send_templated_mail(
+                    to=[user.email],
+                    subject=_("You are invited to Mentorfold"),
+                    template="programs/email/imported_welcome.txt",
+                    context={"user": user, "url": url, "invited_by": actor},
+                )
+            except Exception:
+                # These mails never left: give their claims back, so a retry sends them (and only them).
+                ImportWelcome.objects.filter(batch_id=batch_id, user__in=users[index:]).delete()
+                raise
+        report(
+            int(100 * min(start + batch_size, len(emails)) / len(emails)),
+            _("Invitations sent: %(n)d") % {"n": sent},
         )
-        send_templated_mail(
-            to=[user.email],
-            subject=_("You are invited to Mentorfold"),
-            template="programs/email/imported_welcome.txt",
-            context={"user": user, "url": url, "invited_by": actor},
-        )
+    return sent

@@ -438,3 +438,18 @@ class ImportBatch(models.Model):
     @property
     def has_errors(self) -> bool:
         return bool(self.errors)
+
+
+class ImportWelcome(models.Model):
+    """Sent-log of an import's invitations: one row per person, written (and committed) before their mail is
+    sent, so a retried or doubled task never invites anyone twice."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="welcomes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["batch", "user"], name="import_welcome_once")]
+
+    def __str__(self) -> str:
+        return f"import {self.batch_id} invited user {self.user_id}"

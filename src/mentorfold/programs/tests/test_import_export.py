@@ -8,12 +8,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-from mentorfold.accounts.models import LearnerProfile, MentorProfile, User
+from mentorfold.accounts.models import LearnerProfile, MentorProfile, Organization, User
 from mentorfold.accounts.tests.factories import LanguageFactory, LearnerProfileFactory
 from mentorfold.core import spreadsheets
 from mentorfold.core.models import AuditEvent
@@ -156,14 +157,23 @@ def test_a_failure_during_commit_writes_nothing(coordinator: Any, monkeypatch: p
     LanguageFactory()
     batch = importing.import_batch_create(actor=coordinator, kind="learners", name="l.csv", data=data)
 
-    def boom(*args: Any, **kwargs: Any) -> None:
-        raise RuntimeError("disk full")
+    real_insert_rows = importing.insert_rows
 
-    monkeypatch.setattr(LearnerProfile.languages.through.objects, "bulk_create", boom)
+    def boom(model: Any, columns: Any, rows: Any) -> None:
+        if model is LearnerProfile.languages.through:  # the last insert: everything else is written
+            raise RuntimeError("disk full")
+        real_insert_rows(model, columns, rows)
+
+    monkeypatch.setattr(importing, "insert_rows", boom)
     with pytest.raises(RuntimeError):
         importing.import_batch_commit(batch=batch, actor=coordinator)
     assert not User.objects.filter(email__startswith="learner").exists()
     assert not LearnerProfile.objects.exists()
+    assert not EmailAddress.objects.filter(email__startswith="learner").exists()
+    assert not User.groups.through.objects.exclude(user__in=User.objects.all()).exists()
+    assert not Organization.objects.filter(name="Rainier High").exists()
+    batch.refresh_from_db()
+    assert batch.status != ImportBatch.Status.DONE and batch.created_count == 0
 
 
 def test_rejects_files_that_are_not_csv_or_xlsx(coordinator: Any) -> None:

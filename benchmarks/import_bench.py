@@ -1,0 +1,176 @@
+"""Importing people at the large demo size: 20,000 learners and 5,000 mentors from CSV, through the real path.
+
+For each import the child process builds a CSV of new people, uploads it with ``import_batch_create`` (parse and
+check, no people written), confirms it with ``import_batch_start`` and lets the real ``import_people`` task
+commit it (the immediate task backend runs it as soon as the confirming transaction commits), then lets the
+welcome-mail task send the invitations (locmem mail backend). Every outermost transaction is timed
+(``txn_probe``): the import's write transaction must not hold the write lock longer than 1 s (issue 14).
+
+Results: ``benchmarks/results/import.json`` (``import_quick.json`` with ``--quick``: small demo, 2,000 + 500 rows).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from demo_db import measure_on_seeded_demo
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+LOCK_TARGET_S = 1.0
+STAGES = ["high school", "undergraduate", "medical student", "resident"]
+SPECIALTIES = ["Family medicine", "Pediatrics", "Surgery", "Psychiatry", "Internal medicine"]
+
+
+def _csv(kind: str, n: int, languages: list[str]) -> bytes:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    if kind == "learners":
+        writer.writerow(["email", "full_name", "stage", "date_of_birth", "school", "languages"])
+        for i in range(n):
+            writer.writerow(
+                [
+                    f"bench-learner-{i}@example.org",
+                    f"Bench Learner {i}",
+                    STAGES[i % len(STAGES)],
+                    f"{1995 + i % 12}-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                    f"Bench School {i % 300}",
+                    ", ".join(languages[j % len(languages)] for j in range(i % 3)),
+                ]
+            )
+    else:
+        writer.writerow(["email", "full_name", "specialty", "capacity", "languages", "organization"])
+        for i in range(n):
+            writer.writerow(
+                [
+                    f"bench-mentor-{i}@example.org",
+                    f"Dr. Bench Mentor {i}",
+                    SPECIALTIES[i % len(SPECIALTIES)],
+                    str(1 + i % 4),
+                    ", ".join(languages[j % len(languages)] for j in range(1 + i % 2)),
+                    f"Bench Health {i % 40}",
+                ]
+            )
+    return out.getvalue().encode()
+
+
+def measure(learners: int, mentors: int) -> dict[str, Any]:
+    """Runs inside a child process whose DATABASE_URL points at a fresh database seeded with the demo."""
+    import django
+
+    django.setup()
+    from django.core import mail
+    from django.db import connection
+
+    from mentorfold.accounts.models import Language, Role, User
+    from mentorfold.core.tracking import task_run_start
+    from mentorfold.programs import importing
+    from mentorfold.programs.models import ImportBatch
+    from mentorfold.programs.tasks import import_people
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from txn_probe import TransactionProbe
+
+    languages = list(Language.objects.values_list("name", flat=True)) or ["English"]
+    actor = User.objects.filter(groups__name=Role.COORDINATOR.value).order_by("pk").first()
+    assert actor is not None, "the demo has a coordinator"
+    results = {}
+    for kind, n in (("learners", learners), ("mentors", mentors)):
+        data = _csv(kind, n, languages)
+        users_before = User.objects.count()
+        mail.outbox = []
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        batch = importing.import_batch_create(actor=actor, kind=kind, name=f"{kind}.csv", data=data)
+        parse_s, parse_cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        assert not batch.errors, batch.errors[:3]
+
+        def enqueue(b: ImportBatch) -> Any:
+            return task_run_start(
+                task=import_people,
+                kind="programs.import",
+                label=f"bench {b.kind}",
+                user=actor,
+                batch_id=b.pk,
+                actor_id=actor.pk,
+            )
+
+        probe = TransactionProbe()
+        cpu1, wall1 = time.process_time(), time.perf_counter()
+        with probe:
+            importing.import_batch_start(batch=batch, actor=actor, enqueue=enqueue)
+        commit_s, commit_cpu = time.perf_counter() - wall1, time.process_time() - cpu1
+        batch.refresh_from_db()
+        created = User.objects.count() - users_before
+        results[kind] = {
+            "rows": n,
+            "file_bytes": len(data),
+            "parse_s": round(parse_s, 3),
+            "parse_cpu_s": round(parse_cpu, 3),
+            "commit_and_mail_s": round(commit_s, 3),
+            "commit_and_mail_cpu_s": round(commit_cpu, 3),
+            "status": batch.status,
+            "created": created,
+            "mails": len(mail.outbox),
+            "longest_write_transaction": probe.report(),
+            "transactions": probe.blocks,
+            "met": probe.longest <= LOCK_TARGET_S and created == n and batch.status == "done",
+        }
+    longest = max((r["longest_write_transaction"] for r in results.values()), key=lambda r: r["seconds"])
+    return {
+        "database": connection.vendor,
+        "imports": results,
+        "longest_write_transaction": longest,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="small demo, 2,000 learners and 500 mentors")
+    parser.add_argument("--child", nargs=2, type=int, help=argparse.SUPPRESS)
+    args, _ = parser.parse_known_args()
+    if args.child:
+        print(json.dumps(measure(*args.child)))
+        return 0
+    size, learners, mentors = ("small", 2000, 500) if args.quick else ("large", 20000, 5000)
+    result = measure_on_seeded_demo(
+        __file__,
+        size,
+        ["--child", str(learners), str(mentors)],
+        DEBUG="false",
+        SECRET_KEY="import-bench-only",
+        TASKS_BACKEND="django_tasks.backends.immediate.ImmediateBackend",
+        EMAIL_URL="memorymail://",
+    )
+    result = {
+        "case": f"CSV import into the {size} demo (SQLite), real task",
+        "lock_target_s": LOCK_TARGET_S,
+        **result,
+    }
+    result["all_met"] = all(r["met"] for r in result["imports"].values())
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / ("import_quick.json" if args.quick else "import.json")).write_text(
+        json.dumps(result, indent=2) + "\n"
+    )
+    for kind, r in result["imports"].items():
+        t = r["longest_write_transaction"]
+        print(
+            f"{kind:<9} {r['rows']:>6} rows: parse {r['parse_s']:.2f} s, commit+mail {r['commit_and_mail_s']:.2f} s "
+            f"({r['commit_and_mail_cpu_s']:.2f} cpu s), longest write transaction {t['seconds']:.3f} s "
+            f"({t['where']}), {r['mails']} mails, {'met' if r['met'] else 'NOT MET'}"
+        )
+    print(f"load average {result['load_average']}")
+    return 0 if result["all_met"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""Imports hold the write lock briefly (a fixed number of statements per batch) and invite each person once."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from mentorfold.accounts.models import LearnerProfile, User
+from mentorfold.accounts.tests.factories import LanguageFactory
+from mentorfold.programs import importing
+from mentorfold.programs.models import ImportBatch, ImportWelcome
+
+pytestmark = pytest.mark.django_db
+
+
+def _batch(coordinator: Any, n: int, prefix: str = "person") -> ImportBatch:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["email", "full_name", "stage", "date_of_birth", "school", "languages"])
+    for i in range(n):
+        writer.writerow(
+            [
+                f"{prefix}{i}@example.org",
+                f"Person {i}",
+                "undergraduate",
+                "2004-05-17",
+                f"{prefix} school {i % 3}",
+                "Spanish",
+            ]
+        )
+    batch = importing.import_batch_create(
+        actor=coordinator, kind="learners", name="l.csv", data=out.getvalue().encode()
+    )
+    assert batch.errors == []
+    return batch
+
+
+def _write_queries(coordinator: Any, batch: ImportBatch) -> int:
+    """Statements run inside the import's write transaction (from its BEGIN to its COMMIT)."""
+    with CaptureQueriesContext(connection) as queries:
+        importing.import_batch_commit(batch=batch, actor=coordinator)
+    sql = [q["sql"] for q in queries.captured_queries]
+    start = next(i for i, q in enumerate(sql) if 'UPDATE "programs_importbatch"' in q)
+    return len(sql[start:])
+
+
+def test_the_write_transaction_runs_the_same_statements_for_5_and_50_people(coordinator: Any) -> None:
+    LanguageFactory()
+    small = _write_queries(coordinator, _batch(coordinator, 5, "small"))
+    large = _write_queries(coordinator, _batch(coordinator, 50, "large"))
+    assert small == large <= 15
+    assert LearnerProfile.objects.filter(user__email__startswith="large").count() == 50
+    assert LearnerProfile.objects.filter(languages__code="es", user__email__startswith="large").count() == 50
+
+
+def test_someone_signing_up_during_the_import_rolls_it_all_back(
+    coordinator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    LanguageFactory()
+    batch = _batch(coordinator, 5)
+    real_prepare = importing._prepare_people
+
+    def prepare_then_someone_signs_up(b: ImportBatch) -> Any:
+        prepared = real_prepare(b)
+        User.objects.create_user(email="person3@example.org", password="x", full_name="Early bird")
+        return prepared
+
+    monkeypatch.setattr(importing, "_prepare_people", prepare_then_someone_signs_up)
+    with pytest.raises(ValidationError, match="person3@example.org"):
+        importing.import_batch_commit(batch=batch, actor=coordinator)
+    assert list(User.objects.filter(email__startswith="person").values_list("full_name", flat=True)) == [
+        "Early bird"
+    ]
+    assert not LearnerProfile.objects.exists()
+    assert not EmailAddress.objects.filter(email__startswith="person").exists()
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.PREVIEW and batch.created_count == 0
+
+
+def test_a_retried_invitation_task_mails_nobody_twice(
+    coordinator: Any, mailoutbox: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    LanguageFactory()
+    batch = _batch(coordinator, 5)
+    with django_capture_on_commit_callbacks(execute=True):
+        importing.import_batch_commit(batch=batch, actor=coordinator)
+    assert sorted(m.to[0] for m in mailoutbox) == [f"person{i}@example.org" for i in range(5)]
+    assert importing.import_welcome_send(batch_id=batch.pk, actor=coordinator, batch_size=2) == 0
+    assert len(mailoutbox) == 5 and ImportWelcome.objects.filter(batch=batch).count() == 5
+
+
+def test_a_mail_failure_gives_back_only_the_unsent_claims(
+    coordinator: Any, mailoutbox: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    LanguageFactory()
+    batch = _batch(coordinator, 5)
+    importing.import_batch_commit(batch=batch, actor=coordinator)
+    real_send = importing.send_templated_mail
+    calls = {"n": 0}
+
+    def flaky(**kwargs: Any) -> int:
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise ConnectionError("mail server went away")
+        return real_send(**kwargs)
+
+    monkeypatch.setattr(importing, "send_templated_mail", flaky)
+    with pytest.raises(ConnectionError):
+        importing.import_welcome_send(batch_id=batch.pk, actor=coordinator, batch_size=2)
+    assert len(mailoutbox) == 3 and ImportWelcome.objects.filter(batch=batch).count() == 3
+    assert importing.import_welcome_send(batch_id=batch.pk, actor=coordinator, batch_size=2) == 2
+    recipients = [m.to[0] for m in mailoutbox]
+    assert sorted(recipients) == [f"person{i}@example.org" for i in range(5)]
+
+
+def test_a_failed_import_invites_nobody(coordinator: Any, mailoutbox: list[Any]) -> None:
+    LanguageFactory()
+    batch = _batch(coordinator, 2)
+    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.FAILED)
+    assert importing.import_welcome_send(batch_id=batch.pk, actor=coordinator) == 0
+    assert mailoutbox == []
