@@ -183,3 +183,14 @@ def test_made_up_callbacks_get_an_error_page_not_a_crash(client: Any, unreachabl
     for query in ("?code=x&state=y", "?error=access_denied&state=y", "", "?state=" + "x" * 5000):
         response = client.get("/accounts/oidc/org/login/callback/" + query)
         assert response.status_code in {400, 401}, query
+
+
+@pytest.mark.django_db
+def test_login_page_with_sso_stays_within_its_query_budget(
+    client: Any, unreachable_provider: None, django_assert_max_num_queries: Any
+) -> None:
+    with django_assert_max_num_queries(
+        1
+    ):  # the configured apps come from settings; one query for stored apps
+        page = client.get("/accounts/login/")
+    assert page.status_code == 200 and b"Sign in with County Health" in page.content
