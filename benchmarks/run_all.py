@@ -34,13 +34,10 @@ def write_transactions(result: Any, source: str, path: str = "") -> list[dict[st
         for key, value in result.items():
             here = f"{path}/{key}"
             if key == "longest_write_transaction" and isinstance(value, dict) and "seconds" in value:
-                found.append(
-                    {
-                        "seconds": float(value["seconds"]),
-                        "where": value.get("where") or here,
-                        "source": source,
-                    }
-                )
+                entry = {"seconds": float(value["seconds"]), "where": value.get("where") or here}
+                if "cpu_seconds" in value:
+                    entry["cpu_seconds"] = value["cpu_seconds"]
+                found.append({**entry, "source": source})
             elif key in WRITE_KEYS and isinstance(value, (int, float)) and not isinstance(value, bool):
                 found.append({"seconds": round(value * WRITE_KEYS[key], 4), "where": here, "source": source})
             else:
