@@ -480,6 +480,9 @@ KWARGS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     },
     "outcomes:survey": lambda r: {"token": "not-a-real-survey-link"},
     "outcomes:pipeline_checkin": lambda r: {"token": "not-a-real-yearly-link"},
+    "outcomes:pipeline_import_preview": lambda r: {
+        "pk": apps.get_model("outcomes", "PipelineImport").objects.get_or_create(original_name="m.csv")[0].pk
+    },
     "outcomes:recognition_pdf": lambda r: {"code": _recognition_code(r)},
     "outcomes:recognition_verify": lambda r: {"code": _recognition_code(r)},
 }
