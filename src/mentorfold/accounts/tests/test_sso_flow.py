@@ -187,6 +187,7 @@ def test_new_person_signs_up_with_the_societys_default_role(sso: Provider, live_
     assert _path(page) == reverse("socialaccount_signup")
     assert 'value="new.mentor@county.example"' in page.text
     assert "join_as" not in page.text  # the role is the society's choice, not the form's
+    assert "You are joining as a mentor" in page.text
 
     done = browser.post(
         page.url,
@@ -217,6 +218,7 @@ def test_learner_default_role_asks_the_learner_questions(
     browser, page = sign_in_with_sso(live_server.url, sso, "new.learner@county.example")
     assert _path(page) == reverse("socialaccount_signup")
     assert 'name="date_of_birth"' in page.text and 'name="specialty"' not in page.text
+    assert "You are joining as a learner" in page.text
 
     missing = browser.post(page.url, data={"csrfmiddlewaretoken": _csrf(page.text), "full_name": "Lee Tran"})
     assert _path(missing) == reverse("socialaccount_signup")
