@@ -31,18 +31,7 @@ def panels(request: HttpRequest) -> list[Panel]:
             )
     if user.has_role(Role.REVIEWER):
         # Only cycles still in review count, as on the reviewer's list: a frozen cycle has nothing open.
-        assignments = list(
-            selectors.reviewer_assignments(user).exclude(
-                application__cycle__status=GrantCycle.Status.DECIDED
-            )[:200]
-        )
-        out.append(
-            Panel(
-                "grants/panel_reviewer.html",
-                {"assigned": len(assignments), "done": sum(1 for a in assignments if a.submitted)},
-                order=40,
-            )
-        )
+        out.append(Panel("grants/panel_reviewer.html", selectors.reviewer_open_counts(user), order=40))
     if user.has_role(Role.COORDINATOR):
         cycles = list(GrantCycle.objects.exclude(status=GrantCycle.Status.DECIDED)[:3])
         out.append(

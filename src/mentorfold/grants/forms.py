@@ -10,10 +10,10 @@ from django.core.validators import MaxLengthValidator, ProhibitNullCharactersVal
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from mentorfold.accounts.models import User
+from mentorfold.accounts.models import ReviewerProfile, User
 
 from .applications import amount_problem
-from .models import Application, GrantCycle, LetterTemplate, ReviewerDeclaration
+from .models import Application, Conflict, GrantCycle, LetterTemplate, ReviewerDeclaration
 from .money import money
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
@@ -221,13 +221,28 @@ class DeclarationForm(forms.ModelForm):
         widgets = {"known_people": forms.Textarea(attrs={"rows": 5})}
 
 
+def _reviewers() -> Any:
+    """Reviewers by name, found from the reviewer profiles (an index), not by scanning every account."""
+    return User.objects.filter(pk__in=ReviewerProfile.objects.values("user_id")).order_by("full_name")
+
+
 class ConflictAddForm(forms.Form):
     reviewer = forms.ModelChoiceField(
         label=_("Reviewer"),
-        queryset=User.objects.filter(reviewer_profile__isnull=False).order_by("full_name"),
+        queryset=_reviewers(),
     )
     application_code = forms.CharField(label=_("Application code"), max_length=8)
     reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class PageForm(forms.Form):
+    """A page number from a list's address; anything that is not one is refused (400), never guessed."""
+
+    page = forms.IntegerField(min_value=1, max_value=1_000_000, required=False)
+
+
+class ConflictFilterForm(PageForm):
+    status = forms.ChoiceField(choices=[("", _("all")), *Conflict.Status.choices], required=False)
 
 
 class ConflictStatusForm(forms.Form):
@@ -240,7 +255,7 @@ class ConflictStatusForm(forms.Form):
 class SwapForm(forms.Form):
     new_reviewer = forms.ModelChoiceField(
         label=_("New reviewer"),
-        queryset=User.objects.filter(reviewer_profile__isnull=False).order_by("full_name"),
+        queryset=_reviewers(),
     )
     reason = forms.CharField(label=_("Reason"), max_length=300)
 

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +23,7 @@ from . import decision as decisions
 from . import review as reviews
 from .forms import (
     ConflictAddForm,
+    ConflictFilterForm,
     ConflictStatusForm,
     CycleForm,
     DecisionForm,
@@ -215,11 +216,13 @@ def conflicts(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Conflict added."))
                 return redirect("grants:conflicts", cycle.pk)
-    qs = selectors.cycle_conflicts(cycle)
-    status = request.GET.get("status", "")
-    if status in Conflict.Status.values:
-        qs = qs.filter(status=status)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    filters = ConflictFilterForm(request.GET)
+    if not filters.is_valid():
+        return HttpResponseBadRequest(_("Show: choose one of the listed filters and a page number from 1."))
+    status = filters.cleaned_data["status"]
+    page = Paginator(selectors.cycle_conflicts(cycle, status=status), selectors.CONFLICTS_PER_PAGE).get_page(
+        filters.cleaned_data["page"]
+    )
     return render(
         request,
         "grants/conflicts.html",

@@ -370,7 +370,11 @@ class Conflict(models.Model):
                 fields=["reviewer", "application", "source"], name="grant_conflict_unique"
             )
         ]
-        indexes = [models.Index(fields=["cycle", "status"])]
+        indexes = [
+            models.Index(fields=["cycle", "status"]),
+            # The conflicts page lists a cycle's conflicts in this order, a page at a time, without sorting.
+            models.Index(fields=["cycle", "application", "reviewer"], name="grant_conflict_page"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reviewer} × {self.application}: {self.get_source_display()}"

@@ -7,7 +7,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -17,6 +18,7 @@ from . import selectors
 from .forms import (
     ConflictDiscoveredForm,
     DeclarationForm,
+    PageForm,
     ReviewForm,
 )
 from .models import (
@@ -31,22 +33,23 @@ from .views import _errors, _form_errors
 
 @login_required
 def review_list(request: HttpRequest) -> HttpResponse:
+    """The reviewer's assigned applications, a page at a time, with counts aggregated in the database."""
     if not reviews.is_reviewer(request.user):
         raise PermissionDenied
-    assignments = list(selectors.reviewer_assignments(request.user))
-    open_ones = [a for a in assignments if not a.application.cycle.is_frozen]
+    form = PageForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest(_("Page: use a whole number from 1."))
+    page = Paginator(selectors.reviewer_assignments(request.user), selectors.REVIEWS_PER_PAGE).get_page(
+        form.cleaned_data["page"]
+    )
+    counts = selectors.reviewer_open_counts(request.user)
     cycles = GrantCycle.objects.exclude(status=GrantCycle.Status.DRAFT).exclude(
         status=GrantCycle.Status.DECIDED
     )
     return render(
         request,
         "grants/review_list.html",
-        {
-            "assignments": assignments,
-            "open_total": len(open_ones),
-            "done": sum(1 for a in open_ones if a.submitted),
-            "cycles": cycles,
-        },
+        {"page": page, "open_total": counts["assigned"], "done": counts["done"], "cycles": cycles},
     )
 
 

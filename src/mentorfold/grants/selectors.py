@@ -62,6 +62,20 @@ def reviewer_assignments(reviewer: Any) -> QuerySet[Assignment]:
     )
 
 
+REVIEWS_PER_PAGE = 25
+CONFLICTS_PER_PAGE = 50
+
+
+def reviewer_open_counts(reviewer: Any) -> dict[str, int]:
+    """Assignments in cycles still in review, and how many of them the reviewer submitted (one query)."""
+    counts = (
+        reviewer_assignments(reviewer)
+        .exclude(application__cycle__status=GrantCycle.Status.DECIDED)
+        .aggregate(assigned=Count("pk"), done=Count("pk", filter=Q(submitted=True)))
+    )
+    return {"assigned": counts["assigned"] or 0, "done": counts["done"] or 0}
+
+
 def application_for_reviewer(reviewer: Any, pk: int) -> Application | None:
     """The application if this reviewer is assigned and not conflicted, else None (the view answers 404)."""
     assignment = reviewer_assignments(reviewer).filter(application_id=pk).first()
@@ -139,7 +153,19 @@ def latest_decision(cycle: GrantCycle) -> DecisionRecord | None:
     return frozen or DecisionRecord.objects.filter(cycle=cycle).first()
 
 
-def cycle_conflicts(cycle: GrantCycle) -> QuerySet[Conflict]:
-    return Conflict.objects.filter(cycle=cycle).select_related(
-        "reviewer", "application__applicant__user", "updated_by"
+def cycle_conflicts(cycle: GrantCycle, *, status: str = "") -> QuerySet[Conflict]:
+    """The cycle's conflicts in a stable order (application, reviewer), with only the columns the page shows."""
+    qs = Conflict.objects.filter(cycle=cycle)
+    if status:
+        qs = qs.filter(status=status)
+    return (
+        qs.select_related("reviewer", "application__applicant__user")
+        .only(
+            "status",
+            "reason",
+            "reviewer__full_name",
+            "application__code",
+            "application__applicant__user__full_name",
+        )
+        .order_by("application_id", "reviewer_id")
     )
