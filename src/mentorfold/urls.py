@@ -21,7 +21,7 @@ urlpatterns = [
     path("accounts/signup/", RoleSignupView.as_view(), name="account_signup"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/", include("mentorfold.core.i18n_urls")),
     path("", include("mentorfold.accounts.urls")),
     path("programs/", include("mentorfold.programs.urls")),
     path("matching/", include("mentorfold.matching.urls")),

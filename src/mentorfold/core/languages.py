@@ -13,11 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import get_language_info
+from django.utils.translation import get_language_info, gettext
+from django.views.decorators.http import require_POST
 
 
 @dataclass(frozen=True)
@@ -129,3 +132,21 @@ def set_language_cookie(response: HttpResponse, code: str) -> None:
         httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,
     )
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(choices=language_choices)
+
+
+@require_POST
+def language_switch(request: HttpRequest) -> HttpResponse:
+    """The switcher: remember the chosen language in the cookie (the middleware saves it for signed-in people)
+    and go back to the page it was chosen on (``next``, same site only)."""
+    from mentorfold.core.redirects import safe_next
+
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(gettext("Choose a language from the list."))
+    response = HttpResponseRedirect(safe_next(request, default=reverse("home")))
+    set_language_cookie(response, form.cleaned_data["language"])
+    return response

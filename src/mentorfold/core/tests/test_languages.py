@@ -92,9 +92,18 @@ def test_switcher_never_redirects_off_site(client: Any, db: None, every_language
         assert response.status_code == 302 and "evil" not in response["Location"], hostile
 
 
-def test_an_unknown_language_changes_nothing(client: Any, db: None, every_language: None) -> None:
-    response = client.post(reverse("set_language"), {"language": "xx-evil", "next": "/about/"})
-    assert response.status_code == 302 and COOKIE not in response.cookies
+def test_an_unknown_or_unlisted_language_is_refused(client: Any, db: None) -> None:
+    with override_settings(LANGUAGES=[("en", "English"), ("es", "Español")]):
+        for hostile in ("xx-evil", "so", "", "e" * 5000):
+            response = client.post(reverse("set_language"), {"language": hostile, "next": "/about/"})
+            assert response.status_code == 400 and COOKIE not in response.cookies, hostile
+        response = client.post(reverse("set_language"), {"next": "/about/"})
+        assert response.status_code == 400
+
+
+def test_the_switcher_only_answers_posts(client: Any, db: None, every_language: None) -> None:
+    response = client.get(reverse("set_language"), {"language": "es", "next": "/about/"})
+    assert response.status_code == 405 and COOKIE not in response.cookies
 
 
 def test_a_signed_in_persons_switch_is_saved_and_followed_on_every_device(
