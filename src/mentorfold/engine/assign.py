@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .assign_candidates import _column_generation, _sparse_column_generation, _top_candidates
+from .assign_candidates import _dense_solve, _sparse_column_generation
 from .assign_check import _bound, explain, verify_assignment
 from .assign_flow import _cost_scale, _diagnose
 from .assign_input import _allowed_sparse, _as_counts, _as_forbidden, _as_score
@@ -203,13 +203,9 @@ def optimal_assignment(
         chosen_r, chosen_c, chosen_v = rows[chosen], cols[chosen], vals[chosen]
     else:
         k = candidates_per_row or (2 * int(dem.max(initial=0)) + 4)
-        while True:
-            rows, cols = _top_candidates(mat, forb, cap, k)
-            keys = np.unique(rows * m + cols)
-            sol, keys, positive = _column_generation(mat, forb, cap, dem, low, allow_partial, keys, k)
-            if sol is not None or k >= m:
-                break
-            k = min(m, 2 * k)
+        sol, keys, positive = _dense_solve(
+            mat, forb, cap, dem, low, allow_partial, k, fixed_k=candidates_per_row is not None
+        )
         if sol is None:
             rows, cols = keys // m, keys % m
             _diagnose(rows, cols, mat[rows, cols], n, m, dem, cap, low)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
+from ortools.graph.python import max_flow, min_cost_flow
 
 from .assign_types import BoolArray, FloatArray, InfeasibleAssignment, IntArray
 
@@ -51,7 +51,9 @@ def _potentials(n_nodes: int, tail: IntArray, head: IntArray, cost: IntArray) ->
         if not better.any():
             return dist
         np.minimum.at(dist, h[better], cand[better])
-        frontier = np.unique(h[better])
+        changed = np.zeros(n_nodes, dtype=bool)
+        changed[h[better]] = True
+        frontier = np.flatnonzero(changed)
     raise RuntimeError("negative cycle in the residual graph: the flow was not optimal")
 
 
@@ -130,7 +132,39 @@ def _solve_flow(
     else:
         u = (dist[:n] - dist[t]) / scale
         lam = 0.0
+        p, u = _tighten(rows, vals, cols, p, u, demand, low)
     return _FlowResult(chosen=flows[n : n + n_pairs] > 0, u=u, p=p, lam=lam)
+
+
+def _tighten(
+    rows: IntArray,
+    vals: FloatArray,
+    cols: IntArray,
+    p: FloatArray,
+    u: FloatArray,
+    demand: IntArray,
+    low: IntArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Potentials with the same or a lower certificate bound, and meaningful where the flow left them free.
+
+    Shortest paths give a column that no candidate pair uses an arbitrary negative potential, which makes
+    pricing report every pair of that column as a violation. Raising ``p_j`` to 0 where ``min_load_j`` is 0
+    never raises the bound (its capacity term is unchanged, reduced scores only fall); then each row's
+    potential becomes its ``demand``-th best ``score - p`` among the candidates, which minimises the row's
+    share of the bound over the candidates. So the bound stays equal to the optimum of the candidate problem.
+    """
+    p = np.where(low == 0, np.maximum(p, 0.0), p)
+    if rows.size == 0:
+        return p, u
+    red = vals - p[cols]
+    order = np.lexsort((-red, rows))
+    counts = np.bincount(rows, minlength=u.shape[0])
+    starts = np.cumsum(counts) - counts
+    ok = (demand >= 1) & (counts >= demand)
+    i = np.flatnonzero(ok)
+    u = u.copy()
+    u[i] = red[order[starts[i] + demand[i] - 1]]
+    return p, u
 
 
 def _diagnose(
@@ -164,3 +198,23 @@ def _diagnose(
         rows=short,
         columns=full,
     )
+
+
+def _short_rows(rows: IntArray, cols: IntArray, n: int, m: int, dem: IntArray, cap: IntArray) -> IntArray:
+    """Rows that a maximum flow over the candidate pairs leaves below their demand (min_load ignored).
+
+    A max flow (no costs) takes milliseconds where the min-cost flow takes most of a second, so candidate
+    sets are made feasible with it before the costly solve.
+    """
+    s, t = n + m, n + m + 1
+    solver = max_flow.SimpleMaxFlow()
+    solver.add_arcs_with_capacity(
+        np.concatenate((np.full(n, s), rows, n + np.arange(m))).astype(np.int64),
+        np.concatenate((np.arange(n), n + cols, np.full(m, t))).astype(np.int64),
+        np.concatenate((dem, np.ones(rows.shape[0], np.int64), cap)).astype(np.int64),
+    )
+    status = solver.solve(s, t)
+    if status != solver.OPTIMAL:
+        raise RuntimeError(f"max flow failed with status {status}")
+    got = np.asarray(solver.flows(np.arange(n)), dtype=np.int64)
+    return np.flatnonzero(got < dem).astype(np.int64)
