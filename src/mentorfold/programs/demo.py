@@ -18,6 +18,7 @@ from mentorfold.accounts.models import GuardianLink, LearnerProfile, MentorProfi
 from mentorfold.core.bulk import insert_rows
 
 from . import services
+from .demo_translations import seed_consent_translations
 from .models import Enrollment, MentorTermOptIn, Program, Requirement, RequirementRecord, Site, Term
 
 PROGRAMS = [
@@ -212,6 +213,7 @@ def _programs(sites: dict[str, Site]) -> dict[str, tuple[Program, Term]]:
 def seed_programs(*, size: str, rng: random.Random, today: date) -> dict[str, int]:
     sites = _sites()
     programs = _programs(sites)
+    seed_consent_translations(program for program, _term in programs.values())
     by_stage = {stage: pt for pt in programs.values() for stage in pt[0].eligible_stages}
 
     # --- enrollments: every demo learner applied to the program for their stage ---------------------------

@@ -176,3 +176,16 @@ def test_only_coordinators_manage_translations(
         assert client.post(url, {"text": "x"}).status_code == 403
         assert client.post(reverse("programs:language_review"), {"language": "es"}).status_code == 403
     assert not RequirementTextTranslation.objects.exists()
+
+
+def test_demo_consent_text_comes_in_six_machine_assisted_languages_once(program: Any, consent: Any) -> None:
+    from mentorfold.programs.demo_translations import seed_consent_translations
+
+    assert seed_consent_translations([program]) == 6
+    assert seed_consent_translations([program]) == 0
+    rows = RequirementTextTranslation.objects.filter(requirement=consent, version=consent.version)
+    assert sorted(rows.values_list("language", flat=True)) == sorted(
+        code for code, _name in ALL if code != "en"
+    )
+    assert set(rows.values_list("status", flat=True)) == {"machine"}
+    assert text_translations.requirement_text_for(consent, "fa").text.startswith("من پدر")
