@@ -93,11 +93,6 @@ def explain_rows(
     worst[np.isinf(worst)] = -np.inf  # a row with no column: nothing is "lower" (as assign.explain)
     full = assignment.loads >= assignment.capacities
     forb = assignment.forbidden
-    extra_keys = np.unique(extra[:, 0] * m + extra[:, 1]) if extra.size else np.zeros(0, np.int64)
-    forb_keys = np.zeros(0, np.int64)
-    if forb is not None:
-        f_rows, f_cols = forb.nonzero()
-        forb_keys = np.setdiff1d(np.asarray(f_rows, np.int64) * m + np.asarray(f_cols, np.int64), extra_keys)
     k = min(top, m)
     out: list[Row] = []
     for r0 in range(0, n, _CHUNK):
@@ -114,18 +109,31 @@ def explain_rows(
         if k < m:
             cut = vals[:, -1]
             tied = np.flatnonzero((block >= cut[:, None]).sum(axis=1) > k)
-            for t in tied.tolist():
-                full_order = np.lexsort((np.arange(m), -block[t]))[:k]
-                cand[t], vals[t] = full_order, block[t, full_order]
+            if tied.size:  # a tie at the cut-off: the lowest columns among the tied values, all rows at once
+                sub, c = block[tied], cut[tied, None]
+                eq = sub == c
+                take = (sub > c) | (eq & (np.cumsum(eq, axis=1) <= k - (sub > c).sum(axis=1, keepdims=True)))
+                cols = np.nonzero(take)[1].reshape(tied.size, k)
+                tv = np.take_along_axis(sub, cols, axis=1)
+                order = np.lexsort((cols, -tv), axis=1)
+                cand[tied] = np.take_along_axis(cols, order, axis=1)
+                vals[tied] = np.take_along_axis(tv, order, axis=1)
         rows = np.arange(r0, r1)[:, None]
-        is_forbidden = np.isin(rows * m + cand, forb_keys)
+        # Listed conflicts of this chunk (pairs held outside the solve are not conflicts), looked up densely.
+        conflict = np.zeros((r1 - r0, m), dtype=bool)
+        if forb is not None:
+            lo, hi = forb.indptr[r0], forb.indptr[r1]
+            conflict[
+                np.repeat(np.arange(r1 - r0), np.diff(forb.indptr[r0 : r1 + 1])), forb.indices[lo:hi]
+            ] = True
+        conflict[taken[sel, 0] - r0, taken[sel, 1]] = False
+        is_forbidden = np.take_along_axis(conflict, cand, axis=1)
         reason = np.where(is_forbidden, 0, np.where(full[cand], 2, np.where(vals <= worst[rows], 3, 4)))
-        for i in range(r1 - r0):
+        finite = np.isfinite(vals).tolist()
+        for c_row, v_row, w_row, f_row in zip(
+            cand.tolist(), vals.tolist(), reason.tolist(), finite, strict=True
+        ):
             out.append(
-                [
-                    (int(c), float(v), REASONS[int(why)])
-                    for c, v, why in zip(cand[i], vals[i], reason[i], strict=True)
-                    if np.isfinite(v)
-                ]
+                [(c, v, REASONS[w]) for c, v, w, f in zip(c_row, v_row, w_row, f_row, strict=True) if f]
             )
     return out
