@@ -2,9 +2,11 @@
 
 Builds a fresh SQLite database in a temporary folder, seeds the demo society (``--size small`` then the same
 pages on a second database seeded ``--size large``), signs the coordinator in, renders each page once to warm
-up and five times measured (median). A page passes when its median is under 300 ms at the large size and it
-runs the same number of SQL queries at both sizes (constant, not growing with the data). The charts are cached
-for 10 minutes, so the first ("cold") request after the cache expires is reported separately as ``cold_ms``.
+up and then seven times UNCACHED (the chart cache cleared before each request, so every figure is computed from
+the database) and seven times cached; medians are reported. A page passes when its uncached median is under
+300 ms at the large size and it runs the same number of SQL queries at both sizes (constant, not growing with
+the data). The cached median (charts kept for 10 minutes), the CPU time of the uncached request and the
+machine's load average are reported beside it: on a shared, busy machine wall time includes waiting for a CPU.
 
 Results: ``benchmarks/results/outcomes.json``.
 """
@@ -25,7 +27,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 LIMIT_MS = 300.0
-REPEATS = 5
+REPEATS = 7
 PAGES = ["/outcomes/"] + [
     f"/outcomes/export/{chart}/{fmt}/"
     for chart in ("response_rates", "burnout", "learner_change", "acceptance", "hours", "grants", "learning")
@@ -58,25 +60,32 @@ def measure(size: str) -> dict[str, Any]:
     force_login_counting_as_mfa(client, User.objects.get(email=f"coordinator@{DEMO_DOMAIN}"))
     pages = {}
     for url in PAGES:
-        cache.clear()  # the first request computes the charts (cold); later ones use the 10-minute cache
-        t0 = time.perf_counter()
-        response = client.get(url)
-        cold_ms = round((time.perf_counter() - t0) * 1000, 1)
-        if response.status_code != 200:
-            raise SystemExit(f"{url} answered {response.status_code}")
-        timings, queries = [], 0
+        cache.clear()
+        if client.get(url).status_code != 200:  # warm-up: imports, templates, connection
+            raise SystemExit(f"{url} did not answer 200")
+        uncached, uncached_cpu, cached, queries = [], [], [], 0
         for _ in range(REPEATS):
+            cache.clear()  # every figure computed from the database
             with CaptureQueriesContext(connection) as captured:
-                t0 = time.perf_counter()
-                client.get(url)
-                timings.append((time.perf_counter() - t0) * 1000)
+                c0, t0 = time.process_time(), time.perf_counter()
+                response = client.get(url)
+                uncached.append((time.perf_counter() - t0) * 1000)
+                uncached_cpu.append((time.process_time() - c0) * 1000)
+            if response.status_code != 200:
+                raise SystemExit(f"{url} answered {response.status_code}")
             queries = len(captured.captured_queries)
+            t0 = time.perf_counter()
+            client.get(url)  # the 10-minute chart cache is warm now
+            cached.append((time.perf_counter() - t0) * 1000)
         pages[url] = {
-            "median_ms": round(statistics.median(timings), 1),
+            "uncached_ms": round(statistics.median(uncached), 1),
+            # CPU time of this process (SQLite runs in it): what the page costs without waiting for a busy CPU
+            "uncached_cpu_ms": round(statistics.median(uncached_cpu), 1),
+            "cached_ms": round(statistics.median(cached), 1),
             "queries": queries,
-            "cold_ms": cold_ms,
         }
     return {
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "seed_seconds": round(seed_s, 1),
         "invitations": SurveyInvitation.objects.count(),
         "responses": SurveyResponse.objects.count(),
@@ -110,17 +119,18 @@ def main() -> int:
         return 0
     small, large = _child("small"), _child("large")
     result: dict[str, Any] = {"limit_ms": LIMIT_MS, "small": {}, "large": {}, "pages": {}}
-    for key in ("seed_seconds", "invitations", "responses"):
+    for key in ("seed_seconds", "invitations", "responses", "load_average"):
         result["small"][key], result["large"][key] = small[key], large[key]
     ok = True
     for url, big in large["pages"].items():
         little = small["pages"][url]
-        passed = big["median_ms"] < LIMIT_MS and big["queries"] == little["queries"]
+        passed = big["uncached_ms"] < LIMIT_MS and big["queries"] == little["queries"]
         ok = ok and passed
         result["pages"][url] = {"small": little, "large": big, "passed": passed}
         print(
-            f"{url:44} {big['median_ms']:7.1f} ms (cold {big['cold_ms']} ms)  {big['queries']} queries "
-            f"(small: {little['median_ms']} ms, {little['queries']} queries)  {'ok' if passed else 'FAILED'}"
+            f"{url:44} uncached {big['uncached_ms']:7.1f} ms (cpu {big['uncached_cpu_ms']}), cached {big['cached_ms']:6.1f} ms, "
+            f"{big['queries']} queries (small: {little['uncached_ms']} / {little['cached_ms']} ms, "
+            f"{little['queries']} queries)  {'ok' if passed else 'FAILED'}"
         )
     result["passed"] = ok
     RESULTS.mkdir(exist_ok=True)

@@ -239,7 +239,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def export(request: HttpRequest, chart: str, fmt: str) -> HttpResponse:
     """One chart's table as CSV or XLSX: the same suppressed rows the page shows, formulas neutralised."""
     _coordinator(request)
-    built = selectors.cached_charts().get(chart)
+    built = selectors.cached_charts([chart]).get(chart)
     if built is None or fmt not in {"csv", "xlsx"}:
         raise Http404
     rows = [built.columns, *built.rows]

@@ -213,3 +213,22 @@ def test_annual_report_pdf_for_coordinators_only(client: Any, coordinator: Any, 
     response = client.get(reverse("outcomes:report_pdf"))
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     assert b"Secret Person" not in response.content and b"Shanafelt" in response.content
+
+
+def test_a_cold_export_computes_only_its_chart_and_the_page_shows_the_same_numbers(
+    client: Any, coordinator: Any
+) -> None:
+    client.force_login(coordinator)
+    _burnout(12, 12)
+    with CaptureQueriesContext(connection) as export:
+        exported = _csv(client, "burnout")
+    with CaptureQueriesContext(connection) as page:
+        client.get(reverse("outcomes:home"))
+    assert len(export) < len(page)  # the page computed the charts the export did not
+    _burnout(30, 0)  # new answers within the 10 minutes: page and export keep showing one snapshot
+    assert client.get(reverse("outcomes:home")).status_code == 200
+    again = client.get(reverse("outcomes:export", kwargs={"chart": "burnout", "fmt": "csv"}))
+    assert list(csv.reader(io.StringIO(again.content.decode()))) == exported
+    assert selectors.cached_charts(["burnout"])["burnout"].rows[0][1] == 24  # 12 + 12, not the later 30
+    cache.clear()
+    assert selectors.cached_charts(["burnout"])["burnout"].rows[0][1] == 24 + 30
