@@ -23,6 +23,7 @@ from allauth.mfa import stages as mfa_stages
 from allauth.socialaccount import forms as social_forms
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialLogin
+from allauth.socialaccount.providers.base import AuthProcess
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured
@@ -124,7 +125,8 @@ class SSOSocialAccountAdapter(DefaultSocialAccountAdapter):
                 },
             )
             raise ImmediateHttpResponse(redirect("account_login"))
-        if sociallogin._did_authenticate_by_email and not sociallogin.account.pk:
+        signing_in = sociallogin.state.get("process", AuthProcess.LOGIN) == AuthProcess.LOGIN
+        if signing_in and sociallogin._did_authenticate_by_email and not sociallogin.account.pk:
             # allauth links this verified address's account right after this hook (e-mail authentication).
             audit(
                 actor=sociallogin.user,

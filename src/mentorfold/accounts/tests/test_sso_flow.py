@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.urls import reverse
 
 from mentorfold.accounts.models import MentorProfile, Role, User
-from mentorfold.accounts.tests.factories import TEST_TOTP_SECRET, UserFactory, add_totp
+from mentorfold.accounts.tests.factories import TEST_PASSWORD, TEST_TOTP_SECRET, UserFactory, add_totp
 from mentorfold.accounts.totp import current_totp_code
 from mentorfold.core.models import AuditEvent
 
@@ -428,3 +428,35 @@ def test_id_tokens_with_a_wrong_audience_issuer_or_signature_are_refused(
     resigned = jwt.encode(unsigned_claims, other_key, algorithm="RS256", headers={"kid": kid})
     with pytest.raises(OAuth2Error):
         _verify(sso, resigned)
+
+
+def test_connecting_an_identity_whose_address_belongs_to_someone_else_links_nobody(
+    sso: Provider, live_server: Any
+) -> None:
+    """A signed-in person connects an organisation identity whose verified address is another account's:
+    allauth refuses it, and no one is recorded as linked."""
+    me = UserFactory(email="nia.okafor@county.example", roles=[Role.MENTOR])
+    UserFactory(email="new.mentor@county.example", roles=[Role.MENTOR])
+    browser = requests.Session()
+    login_page = browser.get(f"{live_server.url}/accounts/login/")
+    signed_in = browser.post(
+        login_page.url,
+        data={"csrfmiddlewaretoken": _csrf(login_page.text), "login": me.email, "password": TEST_PASSWORD},
+    )
+    assert _path(signed_in) == reverse("dashboard")
+    at_provider = browser.post(
+        f"{live_server.url}/accounts/oidc/org/login/?process=connect",
+        data={"csrfmiddlewaretoken": browser.cookies["csrftoken"]},
+    )
+    assert at_provider.url.startswith(f"{sso.url}/login/")
+    back = browser.post(
+        at_provider.url,
+        data={
+            "username": "new.mentor@county.example",
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": _csrf(at_provider.text),
+        },
+    )
+    assert _path(back) == reverse("socialaccount_connections")
+    assert not SocialAccount.objects.exists()
+    assert not AuditEvent.objects.filter(action="sso.link").exists()
