@@ -20,6 +20,7 @@ _SAMPLE_ROWS_PER_COL = 4.0
 _SAMPLE_MIN_ROWS = 300
 _SAMPLE_MIN_SHARE = 0.3
 _PRICED_PER_DEMAND = 5
+_NEAR_SHARE = 0.005
 # Exact ties at the candidate cut-off (identical columns, such as reviewers with the same expertise) are
 # broken by fixed pseudo-random offsets per (row % _TIE_ROWS, column), far below any real score difference,
 # so rows spread over tied columns instead of all picking the lowest index (which would leave those columns
@@ -57,8 +58,13 @@ def _pricing(
     cand_keys: IntArray,
     threshold: float,
     per_row: int,
+    near: float = 0.0,
 ) -> tuple[IntArray, IntArray, float]:
-    """Scan every allowed pair: return violating pairs to add and sum of max(0, reduced)."""
+    """Scan every allowed pair: return violating pairs to add and sum of max(0, reduced).
+
+    With ``near`` > 0, a chunk of rows that has a violation also gets its pairs whose reduced score is above
+    ``-near``: after the re-solve the potentials move and those would be the next violators.
+    """
     n, m = score.shape
     add_r: list[IntArray] = []
     add_c: list[IntArray] = []
@@ -76,7 +82,7 @@ def _pricing(
         worst = float(red.max()) if red.size else -np.inf
         if worst <= threshold:
             continue
-        viol = red > threshold
+        viol = red > (-near if near > 0 else threshold)
         vr, vc = np.nonzero(viol)
         counts = np.bincount(vr, minlength=r1 - r0)
         if counts.max() > per_row:
@@ -103,8 +109,11 @@ def _column_generation(
     partial: bool,
     keys: IntArray,
     per_row: int,
+    near: float = 0.0,
 ) -> tuple[_FlowResult | None, IntArray, float]:
     """Solve on candidate ``keys``, add pairs with positive reduced score, repeat.
+
+    ``near``: the first pricing pass also adds pairs just below zero (see :func:`_pricing`).
 
     The last pricing pass found no violation; its sum of positive reduced scores is
     the final term of the certificate's bound.
@@ -127,7 +136,8 @@ def _column_generation(
             if widened.size > keys.size:
                 keys = widened
                 continue
-        add_r, add_c, positive = _pricing(mat, forb, cap, sol, keys, 2.0 / scale, per_row)
+        add_r, add_c, positive = _pricing(mat, forb, cap, sol, keys, 2.0 / scale, per_row, near)
+        near = 0.0
         if add_r.size == 0:
             return sol, keys, positive
         keys = np.union1d(keys, add_r * m + add_c)
@@ -292,7 +302,9 @@ def _dense_solve(
                 for size in np.unique(per_row[grow])
             ]
             keys = np.union1d(keys, np.concatenate(more))
-    sol, keys, positive = _column_generation(mat, forb, cap, dem, low, partial, keys, k)
+    # Estimated prices miss by a little: one wider first pricing pass usually saves a whole re-solve.
+    near = _NEAR_SHARE * float(mat.max() - mat.min()) if prices is not None and mat.size else 0.0
+    sol, keys, positive = _column_generation(mat, forb, cap, dem, low, partial, keys, k, near)
     while sol is None and not nested and k < m:
         k = min(m, 2 * k)
         rows, cols = _top_candidates(mat, forb, cap, k)
