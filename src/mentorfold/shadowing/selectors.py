@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -273,6 +273,23 @@ def bookable_slots_q(*, learner: LearnerProfile, today: date) -> Q:
     return condition
 
 
+def seats_taken() -> Coalesce:
+    """A slot's active bookings as a per-row subquery.
+
+    A ``Count`` over the bookings join would group every matching slot before the ``LIMIT``: with 250,000 open
+    slots that took PostgreSQL 5 s for a page of 30. Per row, the database walks the slots in start order and
+    stops as soon as the page is full.
+    """
+    active = (
+        Booking.objects.filter(slot=OuterRef("pk"), status__in=Booking.ACTIVE)
+        .order_by()
+        .values("slot")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(active, output_field=IntegerField()), 0)
+
+
 def learner_overview(
     *, learner: LearnerProfile, now: datetime | None = None, open_limit: int = 30
 ) -> dict[str, Any]:
@@ -298,7 +315,7 @@ def learner_overview(
         .filter(visible_slot_mentor_q(learner=learner, on=today))
         .exclude(pk__in=booked_slot_ids)
         .select_related("mentor__user", "site", "program")
-        .annotate(taken=Count("bookings", filter=Q(bookings__status__in=Booking.ACTIVE)))
+        .annotate(taken=seats_taken())
         .filter(Q(taken__lt=F("capacity")), Q(taken__lt=F("site__max_learners_at_once")))
         .order_by("starts_at")[:open_limit]
     )
