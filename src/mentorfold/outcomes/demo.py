@@ -148,6 +148,7 @@ def seed_outcomes(*, size: str, rng: random.Random, today: date) -> dict[str, in
                 invitation=invitation,
                 answers=answers,
                 scores=scores_for(answers),
+                **SurveyResponse.score_columns(scores_for(answers)),
                 started_at=done,
                 updated_at=done,
             )

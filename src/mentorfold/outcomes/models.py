@@ -149,11 +149,23 @@ class SurveyResponse(models.Model):
     invitation = models.OneToOneField(SurveyInvitation, on_delete=models.CASCADE, related_name="response")
     answers = models.JSONField(default=dict, blank=True)
     scores = models.JSONField(default=dict, blank=True)
+    # The scores the dashboards count, copied from ``scores`` when the survey is sent, so the database can
+    # count and pair them without reading every person's JSON (None: not asked or not answered).
+    burnout = models.BooleanField(null=True, blank=True)
+    belonging = models.FloatField(null=True, blank=True)
+    intent = models.BooleanField(null=True, blank=True)
     started_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
+    SCORE_COLUMNS = ("burnout", "belonging", "intent")
+
     def __str__(self) -> str:
         return f"answers to {self.invitation_id}"
+
+    @classmethod
+    def score_columns(cls, scores: dict[str, object]) -> dict[str, object]:
+        """The dashboard columns for a ``scores`` mapping."""
+        return {key: scores.get(key) for key in cls.SCORE_COLUMNS}
 
 
 class SurveyMessage(models.Model):

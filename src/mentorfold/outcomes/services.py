@@ -320,7 +320,9 @@ def survey_complete(
         if not claimed:
             raise ValidationError(_("You already sent this survey. Thank you!"))
         response.scores = scoring.scores_for(response.answers)
-        response.save(update_fields=["scores"])
+        for key, value in SurveyResponse.score_columns(response.scores).items():
+            setattr(response, key, value)
+        response.save(update_fields=["scores", *SurveyResponse.SCORE_COLUMNS])
     invitation.completed_at = now
     return response
 

@@ -37,7 +37,7 @@ def _responses(
         SurveyInvitation(schedule=schedule, user=u, due_on=schedule.due_on, completed_at=now) for u in users
     )
     SurveyResponse.objects.bulk_create(
-        SurveyResponse(invitation=i, answers=SECRET_ANSWER, scores=s)
+        SurveyResponse(invitation=i, answers=SECRET_ANSWER, scores=s, **SurveyResponse.score_columns(s))
         for i, s in zip(invitations, scores, strict=True)
     )
     return users

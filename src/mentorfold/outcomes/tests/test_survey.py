@@ -99,3 +99,19 @@ def test_survey_page_query_count_is_bounded(
 ) -> None:
     with django_assert_max_num_queries(6):
         client.get(_url(invitation))
+
+
+def test_sending_stores_the_scores_the_dashboards_count() -> None:
+    from .. import services
+    from .factories import SurveyScheduleFactory
+
+    mentor_survey = SurveyInvitationFactory()
+    response = services.survey_complete(invitation=mentor_survey, answers={"mini_z_3": 3})
+    response.refresh_from_db()
+    assert (response.burnout, response.belonging, response.intent) == (True, None, None)
+    learner_survey = SurveyInvitationFactory(schedule=SurveyScheduleFactory(kind="learner_pre"))
+    answers = {f"belonging_{i}": 4 for i in range(1, 6)} | {"intent_1": 2}
+    response = services.survey_complete(invitation=learner_survey, answers=answers)
+    response.refresh_from_db()
+    assert response.burnout is None and response.intent is False
+    assert response.belonging == response.scores["belonging"]
