@@ -14,9 +14,11 @@ from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from mentorfold.core import languages
 from mentorfold.core.models import AuditEvent
 from mentorfold.core.registry import panels_for
 
@@ -97,11 +99,27 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
     form_class = MentorProfileForm if mentor is not None else LearnerProfileForm
     instance = mentor if mentor is not None else learner
     form = form_class(request.POST or None, instance=instance)
-    if request.method == "POST" and form.is_valid():
+    shown = translation.get_language()
+    current = user.preferred_language if languages.is_listed(user.preferred_language) else shown
+    language_form = languages.LanguageForm(request.POST or None, prefix="lang", initial={"language": current})
+    language_form.fields["language"].required = False  # a post without it keeps the saved language
+    if request.method == "POST" and form.is_valid() and language_form.is_valid():
         form.save()
+        chosen = language_form.cleaned_data["language"]
+        if chosen and chosen != user.preferred_language:
+            user.preferred_language = chosen
+            user.save(update_fields=["preferred_language"])
         messages.success(request, _("Your profile is saved."))
-        return redirect("dashboard")
-    return render(request, "accounts/profile_edit.html", {"form": form})
+        response = redirect("dashboard")
+        if chosen:
+            languages.set_language_cookie(response, chosen)
+        return response
+    context = {
+        "form": form,
+        "language_form": language_form,
+        "offer_language": len(languages.listed_codes()) > 1,
+    }
+    return render(request, "accounts/profile_edit.html", context)
 
 
 @login_required

@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import get_language_info, gettext
+from django.utils.translation import get_language_info, gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
 
@@ -49,7 +49,7 @@ KNOWN: tuple[Language, ...] = (
 BY_CODE = {language.code: language for language in KNOWN}
 
 # Listed languages, in switcher order. English only until a catalogue is complete.
-OFFERED: tuple[str, ...] = ("en",)
+OFFERED: tuple[str, ...] = ("en", "es", "vi", "so", "zh-hans", "ru", "fa")
 
 # Somali is not in Django's LANG_INFO; settings.py adds it (get_language_info and the bidi tag need it).
 EXTRA_LANG_INFO = {
@@ -135,7 +135,7 @@ def set_language_cookie(response: HttpResponse, code: str) -> None:
 
 
 class LanguageForm(forms.Form):
-    language = forms.ChoiceField(choices=language_choices)
+    language = forms.ChoiceField(label=gettext_lazy("Language"), choices=language_choices)
 
 
 @require_POST

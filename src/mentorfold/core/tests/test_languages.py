@@ -207,3 +207,29 @@ def test_somali_has_its_own_format_module(every_language: None) -> None:
     with translation.override("so"):
         assert formats.get_format("DATE_FORMAT") == "j F Y"
         assert formats.get_format("FIRST_DAY_OF_WEEK") == 6
+
+
+def test_a_mentor_sets_the_language_for_pages_and_mail_on_their_profile(
+    client: Any, mentor: Any, every_language: None
+) -> None:
+    client.force_login(mentor.user)
+    page = client.get(reverse("profile_edit")).content.decode()
+    assert 'name="lang-language"' in page
+    data = {
+        "specialty": "Family medicine",
+        "career_stage": "attending",
+        "capacity": 2,
+        "years_in_practice": 5,
+        "hosting_weekdays": ["tue"],
+    }
+    response = client.post(reverse("profile_edit"), {**data, "lang-language": "xx"})
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    mentor.user.refresh_from_db()
+    assert mentor.user.preferred_language == ""
+    response = client.post(reverse("profile_edit"), {**data, "lang-language": "vi"})
+    assert response.status_code == 302 and response.cookies[COOKIE].value == "vi"
+    mentor.user.refresh_from_db()
+    assert mentor.user.preferred_language == "vi"
+    assert client.post(reverse("profile_edit"), data).status_code == 302  # leaving it out keeps it
+    mentor.user.refresh_from_db()
+    assert mentor.user.preferred_language == "vi"
