@@ -226,7 +226,15 @@ def conflicts(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "grants/conflicts.html",
-        {"cycle": cycle, "page": page, "form": form, "status_form": ConflictStatusForm(), "status": status},
+        {
+            "cycle": cycle,
+            "page": page,
+            "form": form,
+            "reviewer_choices": list(form.fields["reviewer"].queryset.values_list("pk", "full_name")),
+            "chosen_reviewer": getattr(getattr(form, "cleaned_data", {}).get("reviewer"), "pk", None),
+            "status_form": ConflictStatusForm(),
+            "status": status,
+        },
     )
 
 

@@ -134,3 +134,18 @@ def test_a_page_past_the_end_shows_the_last_page(client: Any, reviewer: Any) -> 
     client.force_login(reviewer.user)
     response = client.get(reverse("grants:review_list"), {"page": "7"})
     assert response.status_code == 200 and len(response.context["page"]) == 3
+
+
+def test_the_add_conflict_form_keeps_the_chosen_reviewer_when_the_code_is_wrong(
+    client: Any, coordinator: Any, reviewer: Any
+) -> None:
+    cycle = GrantCycleFactory()
+    client.force_login(coordinator)
+    response = client.post(
+        reverse("grants:conflicts", args=[cycle.pk]),
+        {"reviewer": reviewer.user.pk, "application_code": "NOPE", "reason": "Colleague"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and "no application with this code" in page
+    assert f'<option value="{reviewer.user.pk}" selected>' in page
+    assert not Conflict.objects.exists()
