@@ -202,6 +202,7 @@ def child(n_apps: int, n_reviewers: int, schools: int) -> dict:
         return real_lock(pk)
 
     grant_review.lock_unfrozen_cycle = timed_lock
+    phases, restore = time_phases(grant_review)
     started = time.perf_counter()
     cpu_started = time.process_time()
     if os.environ.get("GRANTS_BENCH_PROFILE"):
@@ -216,6 +217,11 @@ def child(n_apps: int, n_reviewers: int, schools: int) -> dict:
     assign_s = time.perf_counter() - started
     assign_cpu = time.process_time() - cpu_started
     grant_review.lock_unfrozen_cycle = real_lock
+    restore()
+    phases["write step and the rest"] = [
+        assign_cpu - sum(c for c, _w in phases.values()),
+        assign_s - sum(w for _c, w in phases.values()),
+    ]
     n_conflicts = Conflict.objects.filter(cycle=cycle).count()
     pairs = Assignment.objects.filter(cycle=cycle).count()
     loads = list(Assignment.objects.filter(cycle=cycle).values_list("reviewer_id", flat=True))
@@ -319,6 +325,9 @@ def child(n_apps: int, n_reviewers: int, schools: int) -> dict:
             "longest_transaction_cpu_seconds": round(max(held_cpu, default=0.0), 3),
             "write_step_seconds": round(run.write_seconds or 0.0, 3),
             "verified_gap": run.verified_gap,
+            "phases": {
+                name: {"cpu_seconds": round(c, 3), "seconds": round(w, 3)} for name, (c, w) in phases.items()
+            },
         },
         "calibration": {
             "reviews": len(reviews),
@@ -344,6 +353,50 @@ def child(n_apps: int, n_reviewers: int, schools: int) -> dict:
         "load_average_1min": round(os.getloadavg()[0], 2),
         "cpus": os.cpu_count(),
     }
+
+
+# The steps of one assignment run, timed separately (CPU and wall): module attribute -> name in the report.
+PHASES = {
+    "conflicts_detect": "conflicts (detect + store)",
+    "_assignment_state": "state checks",
+    "_assignment_data": "read",
+    "affinity_matrix": "affinity matrix",
+    "explain_rows": "explanations",
+}
+
+
+def time_phases(grant_review):  # noqa: ANN001, ANN201 - Django modules are imported lazily in the child
+    """Wrap the steps of ``assignment_run`` to time each; returns the running totals and an undo function."""
+    from mentorfold.engine import assign
+
+    totals: dict[str, list[float]] = {}
+    undo = []
+
+    def wrap(owner, attr: str, label: str) -> None:  # noqa: ANN001
+        real = getattr(owner, attr)
+        totals.setdefault(label, [0.0, 0.0])
+
+        def timed(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            c0, w0 = time.process_time(), time.perf_counter()
+            try:
+                return real(*args, **kwargs)
+            finally:
+                totals[label][0] += time.process_time() - c0
+                totals[label][1] += time.perf_counter() - w0
+
+        setattr(owner, attr, timed)
+        undo.append(lambda: setattr(owner, attr, real))
+
+    for attr, label in PHASES.items():
+        wrap(grant_review, attr, label)
+    wrap(assign, "optimal_assignment", "solve")
+    wrap(assign.Assignment, "verify", "verify certificate")
+
+    def restore() -> None:
+        for step in reversed(undo):
+            step()
+
+    return totals, restore
 
 
 def models_f(name: str):  # noqa: ANN201 - tiny helper so the child imports Django lazily
@@ -450,6 +503,8 @@ def main() -> int:
         f"assignment: {a['pairs']:,} pairs, max load {a['max_load_used']}, {a['conflicts']:,} conflicts, "
         f"{a['conflicted_pairs_assigned']} conflicted pairs assigned, optimal={a['optimal']} gap={a['gap']:.2g}"
     )
+    for name, t in a["phases"].items():
+        print(f"  assignment phase {name:<28} {t['cpu_seconds']:>7.3f} cpu s {t['seconds']:>8.3f} s")
     print(f"budget: {result['budget']}; replay: {result['replay']}")
     ok = (
         all(s < t for _n, s, t in rows)
