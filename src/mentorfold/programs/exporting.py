@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -16,44 +17,45 @@ from .models import Enrollment
 EXPORT_KINDS = ("learners", "mentors", "enrollments")
 
 
+CHUNK = 2000  # rows read per round trip; the export never holds every model object at once
+
+
 def _learner_rows(qs: QuerySet[LearnerProfile]) -> Iterator[list[Any]]:
     yield [_("email"), _("full_name"), _("stage"), _("date_of_birth"), _("school"), _("languages")]
-    for learner in qs.select_related("user", "school").prefetch_related("languages").order_by("pk"):
-        yield [
-            learner.user.email,
-            learner.user.full_name,
-            learner.stage,
-            learner.date_of_birth.isoformat(),
-            learner.school.name if learner.school else "",
-            ", ".join(lang.name for lang in learner.languages.all()),
-        ]
+    spoken: dict[int, list[str]] = defaultdict(list)
+    for learner_id, name in LearnerProfile.languages.through.objects.order_by("language__name").values_list(
+        "learnerprofile_id", "language__name"
+    ):
+        spoken[learner_id].append(name)
+    rows = qs.order_by("pk").values_list(
+        "pk", "user__email", "user__full_name", "stage", "date_of_birth", "school__name"
+    )
+    for pk, email, full_name, stage, born, school in rows.iterator(chunk_size=CHUNK):
+        yield [email, full_name, stage, born.isoformat(), school or "", ", ".join(spoken.get(pk, ()))]
 
 
 def _mentor_rows(qs: QuerySet[MentorProfile]) -> Iterator[list[Any]]:
     yield [_("email"), _("full_name"), _("specialty"), _("capacity"), _("organization"), _("status")]
-    for mentor in qs.select_related("user", "organization").order_by("pk"):
-        yield [
-            mentor.user.email,
-            mentor.user.full_name,
-            mentor.specialty,
-            mentor.capacity,
-            mentor.organization.name if mentor.organization else "",
-            mentor.status,
-        ]
+    rows = qs.order_by("pk").values_list(
+        "user__email", "user__full_name", "specialty", "capacity", "organization__name", "status"
+    )
+    for email, full_name, specialty, capacity, organization, status in rows.iterator(chunk_size=CHUNK):
+        yield [email, full_name, specialty, capacity, organization or "", status]
 
 
 def _enrollment_rows(qs: QuerySet[Enrollment]) -> Iterator[list[Any]]:
     yield [_("program"), _("term"), _("email"), _("full_name"), _("status"), _("applied"), _("reason")]
-    for e in qs.select_related("term__program", "learner__user").order_by("pk"):
-        yield [
-            e.term.program.name,
-            e.term.name,
-            e.learner.user.email,
-            e.learner.user.full_name,
-            e.status,
-            e.created_at.date().isoformat(),
-            e.decision_reason,
-        ]
+    rows = qs.order_by("pk").values_list(
+        "term__program__name",
+        "term__name",
+        "learner__user__email",
+        "learner__user__full_name",
+        "status",
+        "created_at",
+        "decision_reason",
+    )
+    for program, term, email, full_name, status, created_at, reason in rows.iterator(chunk_size=CHUNK):
+        yield [program, term, email, full_name, status, created_at.date().isoformat(), reason]
 
 
 def export_rows(kind: str) -> Iterator[list[Any]]:
