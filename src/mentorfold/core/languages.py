@@ -111,11 +111,18 @@ class PreferredLanguageMiddleware:
         if not signed_in:
             return response
         name = settings.LANGUAGE_COOKIE_NAME
-        chosen = response.cookies.get(name)
-        if chosen is not None and is_listed(chosen.value) and chosen.value != preferred:
-            get_user_model().objects.filter(pk=user.pk).update(preferred_language=chosen.value)
-            user.preferred_language = chosen.value
-        elif chosen is None and is_listed(preferred) and request.COOKIES.get(name) != preferred:
+        switched = response.cookies.get(name)
+        cookie = request.COOKIES.get(name)
+        if switched is not None:
+            value = switched.value
+        elif not preferred and is_listed(cookie):
+            value = cookie  # chosen before signing in (a guardian on the login page): keep it
+        else:
+            value = ""
+        if is_listed(value) and value != preferred:
+            get_user_model().objects.filter(pk=user.pk).update(preferred_language=value)
+            user.preferred_language = value
+        elif not value and is_listed(preferred) and cookie != preferred:
             set_language_cookie(response, preferred)
         return response
 

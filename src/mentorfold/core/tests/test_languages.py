@@ -233,3 +233,14 @@ def test_a_mentor_sets_the_language_for_pages_and_mail_on_their_profile(
     assert client.post(reverse("profile_edit"), data).status_code == 302  # leaving it out keeps it
     mentor.user.refresh_from_db()
     assert mentor.user.preferred_language == "vi"
+
+
+def test_a_language_chosen_before_signing_in_becomes_the_persons_language(
+    client: Any, guardian: Any, every_language: None
+) -> None:
+    client.post(reverse("set_language"), {"language": "fa", "next": "/accounts/login/"})
+    client.force_login(guardian)
+    body = client.get(reverse("dashboard")).content.decode()
+    assert '<html lang="fa" dir="rtl">' in body
+    guardian.refresh_from_db()
+    assert guardian.preferred_language == "fa"
