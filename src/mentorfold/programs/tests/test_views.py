@@ -283,12 +283,14 @@ def test_import_preview_then_confirm_runs_a_tracked_task(
     assert "1 person is ready to import" in client.get(response["Location"]).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("programs:import_preview", args=[batch.pk]))
-    run = TaskRun.objects.get()
+    run = TaskRun.objects.get(kind="programs.import")
     assert response["Location"] == reverse("task_progress", args=[run.pk])
     run.refresh_from_db()
     assert run.status == "succeeded" and run.result["created"] == 1
     batch.refresh_from_db()
     assert batch.status == "done"
+    invitations = TaskRun.objects.get(kind="programs.import_welcome")
+    assert invitations.status == "succeeded" and invitations.result["sent"] == 1
 
 
 def test_import_preview_lists_bad_rows_and_refuses_to_confirm(client: Any, coordinator: Any) -> None:
