@@ -119,7 +119,7 @@ def test_a_dari_speaking_guardian_signs_consent_on_a_right_to_left_page(
     requirement = services.guardian_consent_requirement(program)
 
     page.goto("/accounts/login/")
-    _switch_to(page, "دری (Dari)", where="header")
+    _switch_to(page, "دری (Dari)", where="header")  # the login page has it in the header
     page.wait_for_selector('html[lang="fa"][dir="rtl"]')
     page.locator('input[name="login"]').fill("farid.noori@example.org")
     page.locator('input[name="password"]').fill(TEST_PASSWORD)
