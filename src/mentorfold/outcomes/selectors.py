@@ -519,6 +519,13 @@ def cached_charts(keys: list[str] | None = None) -> dict[str, Chart]:
     return {k: chart for k in keys if (chart := found[_cache_key(k)]) is not None}
 
 
+def forget_charts() -> None:
+    """Drop the cached charts, so the next page shows a survey that was just sent (called after commit)."""
+    from django.core.cache import cache
+
+    cache.delete_many([_cache_key(k) for k in CHARTS])
+
+
 def my_invitations(*, user: Any) -> list[SurveyInvitation]:
     """The person's own surveys, newest first, with their answers (their eyes only)."""
     return list(

@@ -26,6 +26,7 @@ from .models import (
     SurveyResponse,
     SurveySchedule,
 )
+from .selectors import forget_charts
 
 REMINDER_GAP = timedelta(days=7)
 
@@ -323,6 +324,7 @@ def survey_complete(
         for key, value in SurveyResponse.score_columns(response.scores).items():
             setattr(response, key, value)
         response.save(update_fields=["scores", *SurveyResponse.SCORE_COLUMNS])
+        transaction.on_commit(forget_charts)
     invitation.completed_at = now
     return response
 

@@ -99,7 +99,9 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
             {"invitation": invitation, "form": form, "read_only": False, "answered": len(saved)},
             status=400 if request.method == "POST" else 200,
         )
-    page["Referrer-Policy"] = "no-referrer"  # the token must not leak to other sites
+    # The token must not leak to other sites; "no-referrer" would also make browsers send "Origin: null" with the
+    # form, which the CSRF check refuses (nobody could save or send their answers).
+    page["Referrer-Policy"] = "same-origin"
     return page
 
 
@@ -163,7 +165,9 @@ def pipeline_checkin(request: HttpRequest, token: str) -> HttpResponse:
         context,
         status=400 if request.method == "POST" else 200,
     )
-    page["Referrer-Policy"] = "no-referrer"  # the token must not leak to other sites
+    # The token must not leak to other sites; "no-referrer" would also make browsers send "Origin: null" with the
+    # form, which the CSRF check refuses (nobody could save or send their answers).
+    page["Referrer-Policy"] = "same-origin"
     return page
 
 

@@ -38,7 +38,7 @@ def test_it_shows_mini_z_as_radio_groups_without_login(client: Any, invitation: 
     assert with_queries.status_code == 200
     assert body.count("<fieldset") == 10 and "<legend>" in body
     assert 'type="radio"' in body
-    assert with_queries["Referrer-Policy"] == "no-referrer"
+    assert with_queries["Referrer-Policy"] == "same-origin"
 
 
 def test_it_saves_part_of_the_answers_and_resumes(client: Any, invitation: SurveyInvitation) -> None:
