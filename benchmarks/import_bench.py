@@ -147,7 +147,7 @@ def main() -> int:
         size,
         ["--child", str(learners), str(mentors)],
         DEBUG="false",
-        SECRET_KEY="import-bench-only",
+        SECRET_KEY="import-bench-only",  # noqa: S106 (a throwaway database that is deleted afterwards)
         TASKS_BACKEND="django_tasks.backends.immediate.ImmediateBackend",
         EMAIL_URL="memorymail://",
     )
