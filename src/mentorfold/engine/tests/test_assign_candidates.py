@@ -11,10 +11,13 @@ from typing import Any
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given
 from scipy.optimize import linprog
 
 from mentorfold.engine import assign_candidates, assign_flow
-from mentorfold.engine.assign import optimal_assignment
+from mentorfold.engine.assign import InfeasibleAssignment, optimal_assignment
+
+from .test_assign import SETTINGS, Problem, assert_feasible, milp_oracle, problems
 
 
 def lp_optimum(score: np.ndarray, forbidden: np.ndarray, cap: np.ndarray, demand: int) -> float:
@@ -133,3 +136,25 @@ def test_tightened_potentials_never_raise_the_bound() -> None:
     result = optimal_assignment(score, np.full(8, 20), 2)
     assert result.certificate.col_potential.min() >= 0.0
     assert result.verify() <= result.certificate.tolerance
+
+
+@SETTINGS
+@given(problems())
+def test_the_sampled_path_on_small_problems_matches_the_milp_optimum(problem: Problem) -> None:
+    """Sampling forced on at any size (recursively), with min_load and partial mode: still exact and proven."""
+    score, forbid, cap, dem, low = problem
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(assign_candidates, "_SAMPLE_EVERY", 2)
+        mp.setattr(assign_candidates, "_SAMPLE_MIN_ROWS", 2)
+        mp.setattr(assign_candidates, "_SAMPLE_ROWS_PER_COL", 0.5)
+        mp.setattr(assign_candidates, "_SAMPLE_MIN_SHARE", 0.2)
+        for partial in (False, True):
+            expected = milp_oracle(problem, partial=partial)
+            if expected is None:
+                with pytest.raises(InfeasibleAssignment):
+                    optimal_assignment(score, cap, dem, forbid, low, allow_partial=partial)
+                continue
+            a = optimal_assignment(score, cap, dem, forbid, low, allow_partial=partial)
+            assert_feasible(a, problem, partial=partial)
+            assert a.objective == pytest.approx(expected, abs=1e-6)
+            assert a.verify() <= a.certificate.tolerance
