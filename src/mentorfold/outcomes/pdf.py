@@ -68,7 +68,7 @@ def annual_report_pdf(*, charts: list[Chart], society: str) -> bytes:
                     styles["BodyText"],
                 )
             )
-        data = [[Paragraph(str(c), styles["BodyText"]) for c in chart.columns]]
+        data = [[Paragraph(str(c), styles["BodyText"]) for c in chart.headings]]
         data += [[Paragraph(str(c), styles["BodyText"]) for c in row] for row in chart.rows[:60]]
         if len(data) == 1:
             data.append([_("No data yet.")] + [""] * (len(chart.columns) - 1))

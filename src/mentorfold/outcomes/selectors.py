@@ -20,6 +20,7 @@ from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from mentorfold.engine.stats import paired_difference, paired_proportions, proportion, suppress
 from mentorfold.grants.models import Application, GrantCycle
@@ -30,6 +31,41 @@ from .models import ReferenceFigure, SurveyInvitation, SurveyResponse, SurveySch
 MIN_CELL = 10
 HIDDEN = "<10"
 BURNOUT_REFERENCE = "physician_burnout_national"
+
+
+COLUMN_LABELS = {
+    "group": gettext_lazy("Group"),
+    "people": gettext_lazy("People"),
+    "yes": gettext_lazy("Yes"),
+    "no": gettext_lazy("No"),
+    "percent": gettext_lazy("Percent"),
+    "ci95_low": gettext_lazy("95% interval from"),
+    "ci95_high": gettext_lazy("95% interval to"),
+    "measure": gettext_lazy("Measure"),
+    "pairs": gettext_lazy("People with both answers"),
+    "before": gettext_lazy("Before"),
+    "after": gettext_lazy("After"),
+    "change": gettext_lazy("Change"),
+    "site": gettext_lazy("Clinic site"),
+    "month": gettext_lazy("Month"),
+    "patients": gettext_lazy("Patients asked"),
+    "agreed": gettext_lazy("Agreed"),
+    "declined": gettext_lazy("Declined"),
+    "program": gettext_lazy("Program"),
+    "learners": gettext_lazy("Learners"),
+    "hours": gettext_lazy("Hours"),
+    "school": gettext_lazy("School"),
+    "stage": gettext_lazy("Stage"),
+    "recipients": gettext_lazy("Recipients"),
+    "dollars": gettext_lazy("Dollars"),
+    "survey": gettext_lazy("Survey"),
+    "invited": gettext_lazy("Invited"),
+    "answered": gettext_lazy("Answered"),
+    "not_answered": gettext_lazy("Not answered"),
+    "direction": gettext_lazy("Who taught whom"),
+    "mentors": gettext_lazy("Mentors"),
+    "moments": gettext_lazy("Teaching moments"),
+}
 
 
 @dataclass
@@ -52,6 +88,11 @@ class Chart:
     unit: str = "share"
     reference: ReferenceFigure | None = None
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def headings(self) -> list[str]:
+        """Column names for people (page and PDF); exports keep the short keys a spreadsheet formula can use."""
+        return [str(COLUMN_LABELS.get(column, column)) for column in self.columns]
 
     @property
     def has_hidden(self) -> bool:
