@@ -90,3 +90,34 @@ def test_docstring_examples_hold() -> None:
     from mentorfold.engine import affinity
 
     assert doctest.testmod(affinity).failed == 0
+
+
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from(list("abcSZ09 '\n\x00.,-éİKΣ\u212a")), max_size=40),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_tfidf_counts_exactly_the_tokens_of_tokenize(docs: list[str]) -> None:
+    """The whole-corpus tokenizer inside tfidf sees each text as ``tokenize`` does (NUL, Kelvin sign, 's)."""
+    matrix = tfidf(docs)
+    idf_free = [sorted(round(float(v), 9) for v in matrix[[r]].data if v) for r in range(len(docs))]
+    from collections import Counter
+
+    vocab: dict[str, int] = {}
+    for doc in docs:
+        for w in tokenize(doc):
+            vocab.setdefault(w, len(vocab))
+    assert matrix.shape == (len(docs), max(len(vocab), 1))
+    df = Counter(w for doc in docs for w in set(tokenize(doc)))
+    for r, doc in enumerate(docs):
+        counts = Counter(tokenize(doc))
+        weights = {w: c * (np.log((1 + len(docs)) / (1 + df[w])) + 1) for w, c in counts.items()}
+        norm = np.sqrt(sum(v * v for v in weights.values())) or 1.0
+        row = matrix[[r]].toarray().ravel()
+        expected = np.zeros(matrix.shape[1])
+        for w, v in weights.items():
+            expected[vocab[w]] = v / norm
+        assert row == pytest.approx(expected)
+        assert len(idf_free[r]) == len(counts)
