@@ -58,6 +58,15 @@ DJANGO_FORMS_AND_DATES = (
 )
 
 DJANGO_PASSWORDS = (
+    # Help under the password field on the sign-up page.
+    ngettext_lazy(
+        "Your password must contain at least %(min_length)d character.",
+        "Your password must contain at least %(min_length)d characters.",
+        "count",
+    ),
+    gettext_noop("Your password can’t be too similar to your other personal information."),
+    gettext_noop("Your password can’t be a commonly used password."),
+    gettext_noop("Your password can’t be entirely numeric."),
     gettext_noop("The two password fields didn’t match."),
     ngettext_lazy(
         "This password is too short. It must contain at least %d character.",
