@@ -43,6 +43,43 @@ def eligible_mentors(
     on: date | None = None,
 ) -> list[EligibleMentor]:
     """Mentors this learner may rank in ``term`` (site rules and compliance), with optional filters."""
+    return eligible_mentor_details(
+        eligible_mentor_rows(
+            learner=learner,
+            term=term,
+            language=language,
+            specialty=specialty,
+            fits_schedule=fits_schedule,
+            on=on,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class EligibleRow:
+    """One eligible mentor before the full profile is loaded: enough to filter, sort, count and page."""
+
+    mentor_id: int
+    opt_in: Seat
+    site: Site
+    languages: tuple[str, ...]
+    schedule_overlap: int
+
+
+def eligible_mentor_rows(
+    *,
+    learner: LearnerProfile,
+    term: Term,
+    language: str = "",
+    specialty: str = "",
+    fits_schedule: bool = False,
+    on: date | None = None,
+) -> list[EligibleRow]:
+    """The eligible mentors, filtered and sorted, from a few narrow queries (no model per mentor).
+
+    A large society has thousands of eligible mentors; a page shows a screenful, so only that screenful needs
+    full profiles (``eligible_mentor_details``).
+    """
     on = on or timezone.localdate()
     enrollment = accepted_enrollment(learner=learner, term=term)
     if enrollment is None:
@@ -55,30 +92,52 @@ def eligible_mentors(
         on=on,
         pairs=[(learner.pk, m) for m in candidates.opt_ins],
     )
-    mentors = {
-        m.pk: m
-        for m in MentorProfile.objects.filter(pk__in=[m for (_l, m) in site_of])
-        .select_related("user")
-        .prefetch_related("languages")
-    }
+    mentor_ids = [m for (_l, m) in site_of]
+    # One row per (mentor, language), or one with no language: names and languages in a single query.
+    names: dict[int, str] = {}
+    langs: dict[int, list[tuple[str, str]]] = {}
+    for mentor_id, full_name, code, name in (
+        MentorProfile.objects.filter(pk__in=mentor_ids)
+        .order_by("pk", "languages__name", "languages__id")
+        .values_list("pk", "user__full_name", "languages__code", "languages__name")
+    ):
+        names[mentor_id] = full_name
+        if code is not None:
+            langs.setdefault(mentor_id, []).append((code, name))
     mine = slots_mask(enrollment.availability)
-    out = []
+    wanted_language = language.lower()
+    wanted_specialty = specialty.lower()
+    keyed = []
     for (_l, mentor_id), site_id in site_of.items():
-        mentor = mentors[mentor_id]
-        opt_in = candidates.opt_ins[mentor_id]
-        langs = tuple(lang.name for lang in mentor.languages.all())
-        overlap = (mine & slots_mask(opt_in.availability)).bit_count()
-        if language and language.lower() not in {lang.code for lang in mentor.languages.all()} | {
-            x.lower() for x in langs
-        }:
+        if mentor_id not in names:
             continue
-        if specialty and specialty.lower() not in mentor.specialty.lower():
+        opt_in = candidates.opt_ins[mentor_id]
+        spoken = langs.get(mentor_id, [])
+        overlap = (mine & slots_mask(opt_in.availability)).bit_count()
+        if wanted_language and not any(wanted_language in {code, name.lower()} for code, name in spoken):
+            continue
+        if wanted_specialty and wanted_specialty not in opt_in.specialty.lower():
             continue
         if fits_schedule and overlap == 0:
             continue
-        out.append(EligibleMentor(mentor, opt_in, candidates.sites[site_id], langs, overlap))
-    out.sort(key=lambda e: (e.mentor.specialty, e.mentor.user.full_name, e.mentor.pk))
-    return out
+        row = EligibleRow(
+            mentor_id, opt_in, candidates.sites[site_id], tuple(name for _c, name in spoken), overlap
+        )
+        keyed.append(((opt_in.specialty, names[mentor_id], mentor_id), row))
+    keyed.sort(key=lambda pair: pair[0])
+    return [row for _key, row in keyed]
+
+
+def eligible_mentor_details(rows: list[EligibleRow]) -> list[EligibleMentor]:
+    """Full profiles for the given rows, in their order (one query)."""
+    mentors = (
+        MentorProfile.objects.filter(pk__in=[r.mentor_id for r in rows]).select_related("user").in_bulk()
+    )
+    return [
+        EligibleMentor(mentors[r.mentor_id], r.opt_in, r.site, r.languages, r.schedule_overlap)
+        for r in rows
+        if r.mentor_id in mentors
+    ]
 
 
 def ranked_mentor_ids(*, learner: LearnerProfile, term: Term) -> list[int]:

@@ -198,10 +198,12 @@ def _mentor_choices(
     from mentorfold.programs import compliance
 
     ranked_ids = {p.mentor_id for p in ranked}
-    eligible = selectors.eligible_mentors(learner=learner, term=term, **filters)
-    addable = [e for e in eligible if e.mentor.pk not in ranked_ids]
+    eligible = selectors.eligible_mentor_rows(learner=learner, term=term, **filters)
+    addable = [r for r in eligible if r.mentor_id not in ranked_ids]
     page_obj = Paginator(addable, MENTORS_PER_PAGE).get_page(page)
-    mentors = [{"e": e, "half_days": _half_day_labels(e.opt_in.availability)} for e in page_obj]
+    # Full profiles only for the screenful shown, not for every eligible mentor.
+    shown = selectors.eligible_mentor_details(list(page_obj))
+    mentors = [{"e": e, "half_days": _half_day_labels(e.opt_in.availability)} for e in shown]
     empty_reason = ""
     if not mentors:
         if any(filters.values()):
