@@ -61,19 +61,34 @@ def conflicts_detect(*, cycle: GrantCycle, actor: Any = None) -> dict[str, int]:
     """Store every detected conflict (kept even if the data changes later; dismissed ones stay dismissed).
 
     Detection reads outside any transaction; new conflicts are written in batches, each its own short
-    transaction under the cycle lock (a first run can add 100,000 rows), and assignments of newly
-    conflicted pairs end in the last one.
+    transaction under the cycle lock (a first run can add 100,000 rows): same-school pairs, the many, by
+    one INSERT … SELECT per batch of applications, the few others from Python. Assignments of newly
+    conflicted pairs end in the last transaction.
     """
-    found = conflict_detection.detect(cycle)
-    known = set(Conflict.objects.filter(cycle=cycle).values_list("reviewer_id", "application_id", "source"))
-    new = [f for f in found if (f.reviewer_id, f.application_id, f.source) not in known]
+    plan = conflict_detection.organization_plan(cycle, batch_rows=CONFLICT_BATCH)
+    found = conflict_detection.detect(cycle, organizations=False)
+    created = now_value()
+    for first, last in plan.ranges:
+        with transaction.atomic():
+            lock_unfrozen_cycle(cycle.pk)
+            conflict_detection.organization_insert(cycle, first=first, last=last, created=created)
+    new = _new_conflicts(cycle, found)
     for start in range(0, len(new), CONFLICT_BATCH):
         with transaction.atomic():
             lock_unfrozen_cycle(cycle.pk)
             _conflicts_insert(cycle, new[start : start + CONFLICT_BATCH])
     with transaction.atomic():
         cycle = lock_unfrozen_cycle(cycle.pk)
-        return _conflicts_finish(cycle=cycle, found=found, actor=actor)
+        return _conflicts_finish(cycle=cycle, found=found, organization=plan.count, actor=actor)
+
+
+def _new_conflicts(cycle: GrantCycle, found: list[Any]) -> list[Any]:
+    known = set(
+        Conflict.objects.filter(cycle=cycle)
+        .exclude(source=Conflict.Source.ORGANIZATION)
+        .values_list("reviewer_id", "application_id", "source")
+    )
+    return [f for f in found if (f.reviewer_id, f.application_id, f.source) not in known]
 
 
 def _conflicts_insert(cycle: GrantCycle, found: list[Any]) -> None:
@@ -85,35 +100,44 @@ def _conflicts_insert(cycle: GrantCycle, found: list[Any]) -> None:
     )
 
 
-def _conflicts_finish(*, cycle: GrantCycle, found: list[Any], actor: Any) -> dict[str, int]:
+def _conflicts_finish(
+    *, cycle: GrantCycle, found: list[Any], organization: int, actor: Any
+) -> dict[str, int]:
     removed = _drop_conflicted_assignments(cycle)
-    counts = Counter(f.source for f in found)
+    counts: Counter[str] = Counter()
+    if organization:
+        counts[Conflict.Source.ORGANIZATION] = organization
+    counts.update(f.source for f in found)
     if actor is not None:
         audit(actor=actor, action="grants.conflicts_detected", target=cycle, data=dict(counts))
-    return {"found": len(found), "assignments_removed": removed, **counts}
+    return {"found": organization + len(found), "assignments_removed": removed, **counts}
 
 
-def _conflicts_store(*, cycle: GrantCycle, found: list[Any], actor: Any) -> dict[str, int]:
+def _conflicts_store(*, cycle: GrantCycle, actor: Any) -> dict[str, int]:
     """All in the caller's transaction (a declaration adds a handful of conflicts)."""
     cycle = lock_unfrozen_cycle(cycle.pk)
-    known = set(Conflict.objects.filter(cycle=cycle).values_list("reviewer_id", "application_id", "source"))
-    _conflicts_insert(cycle, [f for f in found if (f.reviewer_id, f.application_id, f.source) not in known])
-    return _conflicts_finish(cycle=cycle, found=found, actor=actor)
+    plan = conflict_detection.organization_plan(cycle, batch_rows=CONFLICT_BATCH)
+    found = conflict_detection.detect(cycle, organizations=False)
+    created = now_value()
+    for first, last in plan.ranges:
+        conflict_detection.organization_insert(cycle, first=first, last=last, created=created)
+    _conflicts_insert(cycle, _new_conflicts(cycle, found))
+    return _conflicts_finish(cycle=cycle, found=found, organization=plan.count, actor=actor)
 
 
 def _drop_conflicted_assignments(cycle: GrantCycle) -> int:
-    pairs = set(
-        Conflict.objects.filter(cycle=cycle, status__in=Conflict.BLOCKING).values_list(
-            "reviewer_id", "application_id"
-        )
+    # Only the assignments that have a blocking conflict are read (not every conflict of the cycle).
+    blocking = Conflict.objects.filter(
+        cycle=cycle,
+        status__in=Conflict.BLOCKING,
+        reviewer_id=OuterRef("reviewer_id"),
+        application_id=OuterRef("application_id"),
     )
-    doomed = [
-        (pk, r, a)
-        for pk, r, a in Assignment.objects.filter(cycle=cycle).values_list(
-            "pk", "reviewer_id", "application_id"
-        )
-        if (r, a) in pairs
-    ]
+    doomed = list(
+        Assignment.objects.filter(cycle=cycle)
+        .filter(Exists(blocking))
+        .values_list("pk", "reviewer_id", "application_id")
+    )
     if doomed:
         match = Q(pk__in=[])
         for _pk, r, a in doomed:
@@ -195,7 +219,7 @@ def declaration_save(
         defaults={"known_people": known_people[:4000], "mailing_address": mailing_address[:300]},
     )
     declaration.full_clean()
-    _conflicts_store(cycle=cycle, found=conflict_detection.detect(cycle), actor=None)
+    _conflicts_store(cycle=cycle, actor=None)
     return declaration
 
 
