@@ -5,7 +5,8 @@ a half-translated page mixes two languages inside one sentence, which is worse t
 written in their own script so a reader finds their language without reading English first; ``fa`` is the
 Dari spoken by the society's Afghan families, so it is named Dari, not Persian.
 
-``OFFERED`` is the one line to change when a translator finishes a language (``/work/helpers/i18n/<dir>.done``).
+``OFFERED`` is the one line to change when a translator finishes a language (every entry translated, none fuzzy:
+``tests/test_languages.py`` checks it).
 """
 
 from __future__ import annotations
