@@ -1,4 +1,8 @@
-"""CSV/XLSX exports that are safe to open in a spreadsheet: cells that look like formulas become text."""
+"""CSV/XLSX exports that are safe to open in a spreadsheet: cells that look like formulas become text.
+
+The header row keeps the importer's English column names in every language, so an export can be fixed in a
+spreadsheet and imported again.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext as _
 
 from mentorfold.accounts.models import LearnerProfile, MentorProfile
 from mentorfold.core.spreadsheets import rows_to_csv, rows_to_xlsx
@@ -21,7 +24,7 @@ CHUNK = 2000  # rows read per round trip; the export never holds every model obj
 
 
 def _learner_rows(qs: QuerySet[LearnerProfile]) -> Iterator[list[Any]]:
-    yield [_("email"), _("full_name"), _("stage"), _("date_of_birth"), _("school"), _("languages")]
+    yield ["email", "full_name", "stage", "date_of_birth", "school", "languages"]
     spoken: dict[int, list[str]] = defaultdict(list)
     for learner_id, name in LearnerProfile.languages.through.objects.order_by("language__name").values_list(
         "learnerprofile_id", "language__name"
@@ -35,7 +38,7 @@ def _learner_rows(qs: QuerySet[LearnerProfile]) -> Iterator[list[Any]]:
 
 
 def _mentor_rows(qs: QuerySet[MentorProfile]) -> Iterator[list[Any]]:
-    yield [_("email"), _("full_name"), _("specialty"), _("capacity"), _("organization"), _("status")]
+    yield ["email", "full_name", "specialty", "capacity", "organization", "status"]
     rows = qs.order_by("pk").values_list(
         "user__email", "user__full_name", "specialty", "capacity", "organization__name", "status"
     )
@@ -44,7 +47,7 @@ def _mentor_rows(qs: QuerySet[MentorProfile]) -> Iterator[list[Any]]:
 
 
 def _enrollment_rows(qs: QuerySet[Enrollment]) -> Iterator[list[Any]]:
-    yield [_("program"), _("term"), _("email"), _("full_name"), _("status"), _("applied"), _("reason")]
+    yield ["program", "term", "email", "full_name", "status", "applied", "reason"]
     rows = qs.order_by("pk").values_list(
         "term__program__name",
         "term__name",

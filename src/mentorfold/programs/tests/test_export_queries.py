@@ -50,3 +50,12 @@ def test_a_learner_row_names_every_language_and_the_school() -> None:
     assert row[3] == learner.date_of_birth.isoformat()
     assert row[4] == (learner.school.name if learner.school else "")
     assert row[5] == "Somali, Spanish"
+
+
+def test_the_header_keeps_the_importers_column_names_in_every_language() -> None:
+    from django.utils import translation
+
+    LearnerProfileFactory()
+    with translation.override("es"):
+        header = _rows("learners")[0]
+    assert header == ["email", "full_name", "stage", "date_of_birth", "school", "languages"]
