@@ -39,7 +39,9 @@ COLUMN_LABELS = {
     "yes": gettext_lazy("Yes"),
     "no": gettext_lazy("No"),
     "percent": gettext_lazy("Percent"),
+    # xgettext:no-python-format
     "ci95_low": gettext_lazy("95% interval from"),
+    # xgettext:no-python-format
     "ci95_high": gettext_lazy("95% interval to"),
     "measure": gettext_lazy("Measure"),
     "pairs": gettext_lazy("People with both answers"),
