@@ -302,7 +302,7 @@ def test_society_sets_up_a_term_and_a_learner_gets_verified_hours(
     mentor.locator("#id_end").fill("12:00")
     mentor.get_by_label("Notes for learners").fill("Clinic starts 8:45, wear closed-toe shoes.")
     mentor.get_by_role("button", name="Publish", exact=True).click()
-    _success(mentor, "1 slot(s) published.")
+    _success(mentor, "1 slot published.")
     _shot(mentor, output_dir, "14-slot-published")
     slot = Slot.objects.get(mentor=mentor_profile)
 

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -289,7 +290,12 @@ def consent_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("dashboard")
     messages.success(
         request,
-        _("Consent withdrawn. %(n)d future clinic visit(s) were cancelled.") % {"n": cancelled},
+        ngettext(
+            "Consent withdrawn. %(n)d future clinic visit was cancelled.",
+            "Consent withdrawn. %(n)d future clinic visits were cancelled.",
+            cancelled,
+        )
+        % {"n": cancelled},
     )
     return redirect("dashboard")
 

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
@@ -160,7 +161,11 @@ def slot_new(request: HttpRequest) -> HttpResponse:
             else:
                 form.add_error(None, exc)
         else:
-            messages.success(request, _("%(n)d slot(s) published.") % {"n": len(created)})
+            messages.success(
+                request,
+                ngettext("%(n)d slot published.", "%(n)d slots published.", len(created))
+                % {"n": len(created)},
+            )
             return redirect(f"{reverse('shadowing:calendar')}?date={form.cleaned_data['day'].isoformat()}")
     return render(request, "shadowing/slot_form.html", {"form": form})
 
@@ -183,7 +188,15 @@ def slots_cancel(request: HttpRequest) -> HttpResponse:
         for message in _messages_of(exc):
             messages.error(request, message)
     else:
-        messages.success(request, _("%(n)d slot(s) cancelled. Learners were told.") % {"n": count})
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d slot cancelled. Learners were told.",
+                "%(n)d slots cancelled. Learners were told.",
+                count,
+            )
+            % {"n": count},
+        )
     return redirect(_next(request, reverse("shadowing:calendar")))
 
 
