@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mentorfold.core import languages
+from mentorfold.core.forms import add_validation_errors
 
 from . import text_translations
 from .models import LanguageReview, Requirement, RequirementTextTranslation
@@ -24,19 +25,7 @@ from .translation_forms import (
     RequirementLanguageForm,
     RequirementTranslationForm,
 )
-
-
-def _require_coordinator(request: HttpRequest) -> None:
-    if not request.user.has_perm("programs.manage"):
-        raise PermissionDenied
-
-
-def _add_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
+from .workspace import _require_coordinator
 
 
 def _overview_context() -> dict[str, Any]:
@@ -127,7 +116,7 @@ def language_review(request: HttpRequest) -> HttpResponse:
                 reviewed_on=form.cleaned_data["reviewed_on"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("The review status is saved."))
             return redirect("programs:translations")
@@ -170,7 +159,7 @@ def requirement_translation(request: HttpRequest) -> HttpResponse:
                 reviewed_on=form.cleaned_data["reviewed_on"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("The translation is saved."))
             return redirect(reverse("programs:translations"))

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from mentorfold.accounts.models import GuardianLink, LearnerProfile, Role
 from mentorfold.core.audit import audit
+from mentorfold.core.forms import add_validation_errors
 from mentorfold.core.tracking import task_run_start
 
 from . import exporting, importing, selectors, services, text_translations
@@ -47,14 +48,6 @@ def _require(request: HttpRequest, perm: str, obj: Any = None) -> None:
 
 def _ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
-
-
-def _add_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 # --- Public -----------------------------------------------------------------------------------------------
@@ -101,7 +94,7 @@ def apply(request: HttpRequest, slug: str, term_pk: int) -> HttpResponse:
         try:
             services.enrollment_apply(learner=learner, term=term, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(
                 request, _("Your application was sent. You will see its status on your dashboard.")
@@ -162,7 +155,7 @@ def requirement_sign(request: HttpRequest, pk: int) -> HttpResponse:
                 ip=_ip(request),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("Signed. A coordinator will review it."))
             return redirect("programs:my_requirements")
@@ -184,7 +177,7 @@ def requirement_upload(request: HttpRequest, pk: int) -> HttpResponse:
                 expires_on=form.cleaned_data["expires_on"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("Uploaded. A coordinator will review it."))
             return redirect("programs:my_requirements")
@@ -241,7 +234,7 @@ def consent(request: HttpRequest, learner_pk: int, slug: str) -> HttpResponse:
                 text_language=shown.language,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -322,7 +315,7 @@ def opt_in(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.mentor_opt_in(mentor=mentor, term=term, capacity=form.cleaned_data["capacity"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("You are taking part in %(term)s.") % {"term": term})
             return redirect("dashboard")
@@ -459,7 +452,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                     actor=request.user, kind=form.cleaned_data["kind"], name=upload.name, data=upload.read()
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_validation_errors(form, exc)
             else:
                 return redirect("programs:import_preview", pk=batch.pk)
     return render(request, "programs/import_upload.html", {"form": form})

@@ -17,6 +17,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from mentorfold.core.forms import add_validation_errors
+
 from . import setup
 from .models import Program, Requirement, Site, Term
 from .workspace_forms import (
@@ -32,14 +34,6 @@ from .workspace_forms import (
 def _require_coordinator(request: HttpRequest) -> None:
     if not request.user.has_perm("programs.manage"):
         raise PermissionDenied
-
-
-def _add_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _status(request: HttpRequest, form: Any) -> int:
@@ -69,7 +63,7 @@ def program_new(request: HttpRequest) -> HttpResponse:
         try:
             program = setup.program_create_with_sites(actor=request.user, sites=data.pop("sites"), **data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(
                 request, _("%(program)s was created. Add its first term.") % {"program": program}
@@ -93,7 +87,7 @@ def program_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             setup.program_update(actor=request.user, program=form.instance, sites=form.cleaned_data["sites"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("programs:workspace_program", pk=program.pk)
@@ -146,7 +140,7 @@ def term_new(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             term = setup.term_save(actor=request.user, term=form.instance)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("%(term)s was created as a draft.") % {"term": term.name})
             return redirect("programs:workspace_term", pk=term.pk)
@@ -168,7 +162,7 @@ def term_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             setup.term_save(actor=request.user, term=form.instance)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("programs:workspace_term", pk=term.pk)
@@ -226,7 +220,7 @@ def _site_page(request: HttpRequest, site: Site | None) -> HttpResponse:
         try:
             saved = setup.site_save(actor=request.user, site=form.instance, requirements=keep, remove=remove)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("%(site)s was saved.") % {"site": saved.name})
             return redirect("programs:workspace_site", pk=saved.pk)
