@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from mentorfold.accounts.tests.factories import (
@@ -51,6 +52,7 @@ def _baseline_row(page: Any) -> list[str]:
 def test_a_mentor_answers_on_a_phone_and_the_coordinator_sees_the_figure_move(
     browser: Any, page: Any, live_server: Any, coordinator: Any, output_dir: Path
 ) -> None:
+    cache.clear()  # charts cached by an earlier test in this process belong to another database
     schedule = SurveyScheduleFactory(kind=SurveySchedule.Kind.MENTOR_BASELINE, instruments=["mini_z"])
     _answered(schedule, burned_out=10, fine=12)  # every cell ≥ 10, so none is hidden
     mentor = MentorProfileFactory(user__full_name="Maria Rivera", user__email="rivera@example.org")
