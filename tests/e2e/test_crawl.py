@@ -27,7 +27,7 @@ from django.core.management import call_command
 from django.core.signals import got_request_exception
 
 from mentorfold.accounts.demo import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_TOTP_SECRET
-from mentorfold.accounts.totp import current_totp_code
+from tests.e2e.totp import fresh_totp_code
 
 # serialized_rollback: the demo seed needs the role groups that a data migration creates.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -112,7 +112,7 @@ def _log_in(page: Any, role: str) -> None:
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign In").click()
     if role in NEEDS_TOTP:
-        page.get_by_label("Code").fill(current_totp_code(DEMO_TOTP_SECRET))
+        page.get_by_label("Code").fill(fresh_totp_code(DEMO_TOTP_SECRET))
         page.get_by_role("button", name="Sign In").click()
     page.get_by_role("heading", name="Hello", exact=False).first.wait_for()
 

@@ -17,10 +17,10 @@ from mentorfold.accounts.tests.factories import (
     UserFactory,
     add_totp,
 )
-from mentorfold.accounts.totp import current_totp_code
 from mentorfold.programs import services
 from mentorfold.programs.models import Enrollment, RequirementRecord
 from mentorfold.programs.tests.factories import SiteFactory, TermFactory
+from tests.e2e.totp import fresh_totp_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,7 +31,7 @@ def _log_in(page: Any, email: str, totp_secret: str | None = None) -> None:
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Sign In").click()
     if totp_secret:
-        page.get_by_label("Code").fill(current_totp_code(totp_secret))
+        page.get_by_label("Code").fill(fresh_totp_code(totp_secret))
         page.get_by_role("button", name="Sign In").click()
     page.get_by_role("heading", name="Hello", exact=False).first.wait_for()
 

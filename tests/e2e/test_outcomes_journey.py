@@ -17,9 +17,9 @@ from mentorfold.accounts.tests.factories import (
     MentorProfileFactory,
     UserFactory,
 )
-from mentorfold.accounts.totp import current_totp_code
 from mentorfold.outcomes.models import SurveyInvitation, SurveyResponse, SurveySchedule
 from mentorfold.outcomes.tests.factories import SurveyInvitationFactory, SurveyScheduleFactory
+from tests.e2e.totp import fresh_totp_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,7 +63,7 @@ def test_a_mentor_answers_on_a_phone_and_the_coordinator_sees_the_figure_move(
     page.get_by_label("Email").fill(coordinator.email)
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Sign In").click()
-    page.get_by_label("Code").fill(current_totp_code(TEST_TOTP_SECRET))
+    page.get_by_label("Code").fill(fresh_totp_code(TEST_TOTP_SECRET))
     page.get_by_role("button", name="Sign In").click()
     page.get_by_role("heading", name="Hello", exact=False).first.wait_for()
     before = _baseline_row(page)

@@ -17,10 +17,10 @@ from django.utils import timezone
 
 from mentorfold.accounts.models import MentorProfile, User
 from mentorfold.accounts.services import mentor_profile_create
-from mentorfold.accounts.totp import current_totp_code
 from mentorfold.matching.models import Mentorship
 from mentorfold.programs.models import Enrollment, Program, Site, Term
 from mentorfold.shadowing.models import Booking, Slot
+from tests.e2e.totp import fresh_totp_code
 
 from .conftest import RESULTS, link_in
 
@@ -92,7 +92,7 @@ def test_society_sets_up_a_term_and_a_learner_gets_verified_hours(
     coordinator.get_by_role("heading", name="Activate Authenticator App").wait_for()
     secret = coordinator.locator("#authenticator_secret").input_value()
     _shot(coordinator, output_dir, "02-authenticator")
-    coordinator.get_by_label("Authenticator code").fill(current_totp_code(secret))
+    coordinator.get_by_label("Authenticator code").fill(fresh_totp_code(secret))
     coordinator.get_by_role("button", name="Activate").click()
     coordinator.wait_for_load_state()
     coordinator.goto("/programs/manage/programs/")
