@@ -387,6 +387,7 @@ KWARGS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "programs:review": lambda r: {"pk": r["submission"].pk},
     "programs:enrollment_decide": lambda r: {"pk": r["enrollment"].pk},
     "programs:import_preview": lambda r: {"pk": r["batch"].pk},
+    "programs:export_download": lambda r: {"pk": r["task"].pk},
     "programs:workspace_program": lambda r: {"pk": r["program"].pk},
     "programs:workspace_program_archive": lambda r: {"pk": r["program"].pk},
     "programs:workspace_term_new": lambda r: {"pk": r["program"].pk},

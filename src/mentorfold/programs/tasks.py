@@ -47,3 +47,12 @@ def send_import_welcome(run: TaskRun, *, batch_id: int, actor_id: int) -> dict[s
         "message": ngettext("%(n)d invitation sent.", "%(n)d invitations sent.", sent) % {"n": sent},
         "sent": sent,
     }
+
+
+@task()
+@tracked
+def export_people(run: TaskRun, *, export_kind: str, fmt: str, actor_id: int) -> dict[str, Any]:
+    """Write one coordinator export (CSV or XLSX) to private storage; the progress page then links to it."""
+    from .exporting import export_file_make
+
+    return export_file_make(run=run, kind=export_kind, fmt=fmt, actor_id=actor_id)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import translation_views, views, workspace
+from . import export_views, translation_views, views, workspace
 
 app_name = "programs"
 
@@ -23,10 +23,13 @@ urlpatterns = [
     path("manage/enrollments/<int:pk>/decide/", views.enrollment_decide, name="enrollment_decide"),
     path("manage/import/", views.import_upload, name="import"),
     path("manage/import/<int:pk>/", views.import_preview, name="import_preview"),
-    path("manage/export/<str:kind>.<str:fmt>", views.export, name="export"),
+    path("manage/export/<str:kind>.<str:fmt>", export_views.export, name="export"),
+    path("manage/exports/<uuid:pk>/download", export_views.export_download, name="export_download"),
     path("manage/translations/", translation_views.translations, name="translations"),
     path("manage/translations/languages/", translation_views.language_review, name="language_review"),
-    path("manage/translations/text/", translation_views.requirement_translation, name="requirement_translation"),
+    path(
+        "manage/translations/text/", translation_views.requirement_translation, name="requirement_translation"
+    ),
     path("<slug:slug>/", views.program_detail, name="detail"),
     path("<slug:slug>/apply/<int:term_pk>/", views.apply, name="apply"),
     # Coordinator workspace: programs, terms and clinic sites (issue 11 §1).

@@ -1,4 +1,4 @@
-"""Program pages, applications, requirements, consent, documents, the review queue, import and export."""
+"""Program pages, applications, requirements, consent, documents, the review queue and import."""
 
 from __future__ import annotations
 
@@ -11,18 +11,17 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mentorfold.accounts.models import GuardianLink, LearnerProfile, Role
-from mentorfold.core.audit import audit
 from mentorfold.core.forms import add_validation_errors
 from mentorfold.core.tracking import task_run_start
 
-from . import exporting, importing, selectors, services, text_translations
+from . import importing, selectors, services, text_translations
 from .forms import (
     ApplyForm,
     DecisionForm,
@@ -491,23 +490,3 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
         "programs/import_preview.html",
         {"batch": batch, "error_rows": error_rows, "sample": batch.rows[:20]},
     )
-
-
-@login_required
-@require_GET
-def export(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
-    _require(request, "programs.manage")
-    if kind not in exporting.EXPORT_KINDS or fmt not in {"csv", "xlsx"}:
-        raise Http404
-    rows = exporting.export_rows(kind)
-    stamp = timezone.localdate().isoformat()
-    if fmt == "csv":
-        body, content_type = exporting.write_csv(rows), "text/csv; charset=utf-8"
-    else:
-        body = exporting.write_xlsx(rows)
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    audit(actor=request.user, action="export", data={"kind": kind, "format": fmt}, request=request)
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="mentorfold-{kind}-{stamp}.{fmt}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
@@ -29,7 +28,6 @@ COORDINATOR_PAGES = [
     ("programs:queue", []),
     ("programs:enrollments", []),
     ("programs:import", []),
-    ("programs:export", ["learners", "csv"]),
 ]
 
 
@@ -302,16 +300,6 @@ def test_import_preview_lists_bad_rows_and_refuses_to_confirm(client: Any, coord
     assert "1 row has problems" in body and "specialty is empty" in body
     client.post(reverse("programs:import_preview", args=[batch.pk]))
     assert not TaskRun.objects.exists()
-
-
-def test_export_xlsx_downloads(client: Any, coordinator: Any, learner: Any) -> None:
-    client.force_login(coordinator)
-    response = client.get(reverse("programs:export", args=["learners", "xlsx"]))
-    assert response.status_code == 200 and response["Content-Disposition"].endswith('.xlsx"')
-    from openpyxl import load_workbook
-
-    assert load_workbook(io.BytesIO(response.content)).active.max_row == 2
-    assert client.get(reverse("programs:export", args=["secrets", "csv"])).status_code == 404
 
 
 # --- dashboard panels ---------------------------------------------------------------------------------
