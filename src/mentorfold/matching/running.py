@@ -13,7 +13,10 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import JSONField, TextField, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from scipy.sparse.csgraph import maximum_flow
@@ -200,8 +203,11 @@ def _outcomes(inputs: MatchInputs, match: np.ndarray) -> tuple[list[tuple[Any, .
     return rows, stats
 
 
+WRITE_BATCH = 5000  # outcome rows per transaction: well under a second of write lock each
+
+
 def _insert_assignments(*, run_id: int, rows: list[tuple[Any, ...]]) -> None:
-    """One executemany for all outcome rows: bulk_create's per-object work costs seconds at 20,000 learners."""
+    """One executemany per batch: bulk_create's per-object work costs seconds at 20,000 learners."""
     table = connection.ops.quote_name(MatchAssignment._meta.db_table)
     cast = "::jsonb" if connection.vendor == "postgresql" else ""
     columns = "run_id, learner_id, mentor_id, site_id, rank, score, reason, choices"
@@ -211,8 +217,39 @@ def _insert_assignments(*, run_id: int, rows: list[tuple[Any, ...]]) -> None:
         cursor.executemany(sql, [(run_id, *row) for row in rows])
 
 
-def match_run_execute(*, match_run: MatchRun, progress: Progress | None = None) -> MatchRun:
-    """Load and freeze the inputs, run the engine, write the outcome rows; a fixed number of queries."""
+def _db_value(run: MatchRun, name: str) -> Any:
+    """A field's new value for ``update()``; JSON already encoded, so no serialising under the write lock."""
+    value = getattr(run, name)
+    if not isinstance(MatchRun._meta.get_field(name), JSONField):
+        return value
+    text = Value(json.dumps(value), output_field=TextField())
+    return Cast(text, JSONField()) if connection.vendor == "postgresql" else text
+
+
+def _write_outcomes(*, run_id: int, rows: list[tuple[Any, ...]], batch: int) -> None:
+    """Outcome rows in short transactions of their own, while the run is still "running".
+
+    Nobody sees them before the run is marked finished: pages show a run's rows only once it has statistics,
+    and publication takes only a finished run. Rows of an earlier attempt (a retry after a failure or a killed
+    worker) are removed first, so the run never holds a learner twice.
+    """
+    for start in range(0, max(len(rows), 1), batch):
+        with transaction.atomic():
+            if not start:
+                MatchAssignment.objects.filter(run_id=run_id).delete()
+            if rows:
+                _insert_assignments(run_id=run_id, rows=rows[start : start + batch])
+
+
+def match_run_execute(
+    *, match_run: MatchRun, progress: Progress | None = None, batch: int = WRITE_BATCH
+) -> MatchRun:
+    """Load and freeze the inputs, run the engine, write the outcome rows; a fixed number of queries.
+
+    Nothing is computed inside a transaction. The outcome rows go in batches of short transactions; one last
+    short transaction marks the run finished only if it is still running (a run marked failed meanwhile stays
+    failed), which is the moment the whole result becomes visible at once.
+    """
     report = progress or (lambda percent, message: None)
     run = match_run
     term = Term.objects.select_related("program").get(pk=run.term_id)
@@ -227,22 +264,39 @@ def match_run_execute(*, match_run: MatchRun, progress: Progress | None = None) 
     t2 = time.perf_counter()
     report(70, _("Saving the result"))
     rows, stats = _outcomes(inputs, match)
+    _write_outcomes(run_id=run.pk, rows=rows, batch=batch)
+    run.inputs = frozen
+    run.inputs_sha256 = inputs.sha256()
+    run.parameters = {"weights": inputs.weights, "method": run.method, "seed": run.seed}
+    run.result = {"match": match.tolist()}
+    run.stats = stats
+    run.certificate = certificate
+    run.engine_version = ENGINE_VERSION
+    run.status = MatchRun.Status.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.load_ms = round((t1 - t0) * 1000)
+    run.engine_ms = round((t2 - t1) * 1000)
+    fields = [
+        "inputs",
+        "inputs_sha256",
+        "parameters",
+        "result",
+        "stats",
+        "certificate",
+        "engine_version",
+        "status",
+        "finished_at",
+        "load_ms",
+        "engine_ms",
+        "write_ms",
+    ]
+    # The JSON columns are serialised here, outside the transaction (several MB at 20,000 learners).
+    values = {name: _db_value(run, name) for name in fields if name != "write_ms"}
     with transaction.atomic():
-        MatchAssignment.objects.filter(run=run).delete()
-        _insert_assignments(run_id=run.pk, rows=rows)
-        run.inputs = frozen
-        run.inputs_sha256 = inputs.sha256()
-        run.parameters = {"weights": inputs.weights, "method": run.method, "seed": run.seed}
-        run.result = {"match": match.tolist()}
-        run.stats = stats
-        run.certificate = certificate
-        run.engine_version = ENGINE_VERSION
-        run.status = MatchRun.Status.SUCCEEDED
-        run.finished_at = timezone.now()
-        run.load_ms = round((t1 - t0) * 1000)
-        run.engine_ms = round((t2 - t1) * 1000)
-        run.write_ms = round((time.perf_counter() - t2) * 1000)
-        run.save()
+        values["write_ms"] = run.write_ms = round((time.perf_counter() - t2) * 1000)
+        finished = MatchRun.objects.filter(pk=run.pk, status=MatchRun.Status.RUNNING).update(**values)
+        if not finished:
+            raise ValidationError(_("This run was stopped before it finished. Start a new run."))
     report(100, _("Done"))
     return run
 
