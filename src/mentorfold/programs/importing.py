@@ -9,32 +9,30 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
-from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl.utils import get_column_letter
 
-from mentorfold.accounts.models import Language, LearnerProfile, MentorProfile, Organization, Role, User
+from mentorfold.accounts.models import Language, LearnerProfile, Role, User
 from mentorfold.core import spreadsheets
 from mentorfold.core.audit import audit
-from mentorfold.core.bulk import insert_rows
 from mentorfold.core.mail import send_templated_mail
 from mentorfold.core.models import TaskRun
 from mentorfold.core.tracking import task_run_start
 
-from .models import ImportBatch, ImportWelcome
+from .import_writes import make_live, prepare_people, write_chunk
+from .models import ImportBatch, ImportPending, ImportPendingLanguage, ImportWelcome
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_ROWS = 20000
@@ -395,6 +393,7 @@ def import_batch_create(*, actor: User, kind: str, name: str, data: bytes) -> Im
     """
     if not actor.has_role(Role.COORDINATOR):
         raise PermissionDenied
+    import_batches_recover()  # an earlier import's leftovers must not make these people look taken
     header, rows = read_table(name=name, data=data)
     clean, errors = parse_people(kind=kind, header=header, rows=rows)
     with transaction.atomic():
@@ -433,19 +432,25 @@ def import_batch_start(*, batch: ImportBatch, actor: User, enqueue: Callable[[Im
 
 
 def import_batch_fail(*, batch_id: int) -> bool:
-    """Mark a batch failed only while it is running: a finished import is never turned into a failure."""
-    return bool(
+    """Mark a batch failed only while it is running, and remove what it wrote but never made live.
+
+    A finished import is never turned into a failure.
+    """
+    failed = bool(
         ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.RUNNING).update(
             status=ImportBatch.Status.FAILED
         )
     )
+    import_pending_discard(batch_id=batch_id)
+    return failed
 
 
 def import_batch_reconcile(batch: ImportBatch, *, now: datetime | None = None) -> ImportBatch:
     """A batch left 'running' by a failed or vanished task is marked failed, explicitly and conditionally.
 
-    The task failed (its TaskRun says so), or it never finished within ``STALE_IMPORT_AFTER`` (the worker
-    died or was restarted). Marking it failed is safe: a late task finds the batch failed and writes nothing.
+    The task failed (its TaskRun says so, e.g. ``task_runs_recover`` after a killed worker), or it never
+    finished within ``STALE_IMPORT_AFTER``. Marking it failed is safe: a late task finds the batch failed and
+    writes nothing more; the accounts it had written but not made live are removed.
     """
     if batch.status != ImportBatch.Status.RUNNING or batch.task_run_id is None:
         return batch
@@ -468,22 +473,61 @@ def import_batch_reconcile(batch: ImportBatch, *, now: datetime | None = None) -
     return batch
 
 
-def _org_ids(names: set[str], kind: str) -> dict[str, int]:
-    found = {o.name.lower(): o.pk for o in Organization.objects.filter(kind=kind, name__in=names)}
-    new = [Organization(name=n, kind=kind) for n in sorted(names) if n.lower() not in found]
-    Organization.objects.bulk_create(new, ignore_conflicts=True)
-    return {o.name.lower(): o.pk for o in Organization.objects.filter(kind=kind, name__in=names)}
+def import_batches_recover() -> None:
+    """Settle every import a dead task left behind: mark it failed and remove its not-live accounts.
+
+    Cheap when there is nothing to do (two small queries); run before each new upload is checked, so a
+    re-upload of the same people is never refused because of an earlier import's leftovers.
+    """
+    running = ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING, task_run_id__isnull=False)
+    for batch in running.only("pk", "status", "task_run_id"):
+        import_batch_reconcile(batch)
+    leftover = ImportPending.objects.filter(batch__status=ImportBatch.Status.FAILED)
+    for batch_id in set(leftover.values_list("batch_id", flat=True)[:1000]):
+        import_pending_discard(batch_id=batch_id)
+
+
+# People removed per transaction when a failed import is cleaned up.
+DISCARD_CHUNK = 1000
+
+
+def import_pending_discard(*, batch_id: int, user_ids: Sequence[int] | None = None) -> int:
+    """Delete the accounts a batch wrote but never made live (all of them, or only ``user_ids``).
+
+    Only accounts that still have an ``ImportPending`` row are touched: the row is deleted in the same
+    transaction that makes its person live, so a live account is never removed. Short transactions.
+    """
+    pending = ImportPending.objects.filter(batch_id=batch_id)
+    if user_ids is not None:
+        ids = list(user_ids)
+        chunks: Iterable[list[int]] = (ids[i : i + DISCARD_CHUNK] for i in range(0, len(ids), DISCARD_CHUNK))
+    else:
+        chunks = iter(lambda: list(pending.values_list("user_id", flat=True)[:DISCARD_CHUNK]), [])
+    removed = 0
+    for chunk in chunks:
+        with transaction.atomic():
+            mine = pending.filter(user_id__in=chunk).values("user_id")
+            ImportPendingLanguage.objects.filter(batch_id=batch_id, user_id__in=mine).delete()
+            EmailAddress.objects.filter(user_id__in=mine).delete()
+            removed += User.objects.filter(pk__in=mine, is_active=False).delete()[1].get(User._meta.label, 0)
+    return removed
+
+
+# People written per transaction before the batch goes live: each chunk holds the write lock ~0.1 s.
+IMPORT_CHUNK = 1000
 
 
 def import_batch_commit(
     *, batch: ImportBatch, actor: User, report: Callable[[int, str], None] | None = None
 ) -> int:
-    """Create everyone in the batch inside one short transaction: any failure writes nothing.
+    """Create everyone in the batch, all or nothing, without ever holding the write lock for long.
 
     The rows were parsed and checked at upload; here they are re-checked and turned into database values
-    outside the transaction (so progress is visible to the page polling it, and the write lock is held only
-    for the inserts), then written in bulk. Someone who signs up meanwhile is caught by the unique index on
-    e-mail addresses, which rolls everything back. Returns the count.
+    outside any transaction. Then accounts are written in short chunks, not yet live (inactive, no role, no
+    profile: invisible to every page, count, export and to sign-in), and finally one short transaction makes
+    the whole batch live with a few set-based statements, after re-checking that the batch is still to be run
+    and that nobody took one of the addresses meanwhile. On any failure what was written is removed; a killed
+    task's leftovers are removed by ``import_batch_reconcile``. Returns the count.
     """
     if not actor.has_role(Role.COORDINATOR):
         raise PermissionDenied
@@ -494,31 +538,37 @@ def import_batch_commit(
     emails = [r["email"] for r in batch.rows]
     _check_not_taken(emails)
     report(20, _("Preparing accounts and profiles"))
-    prepared = _prepare_people(batch)
-    report(40, _("Creating accounts and profiles"))
+    prepared = prepare_people(batch)
+    written: list[int] = []
     try:
+        for start in range(0, len(emails), IMPORT_CHUNK):
+            report(20 + 70 * start // max(len(emails), 1), _("Creating accounts and profiles"))
+            written += write_chunk(batch, prepared, start, start + IMPORT_CHUNK, first=not start)
         with transaction.atomic():
-            # Claim first (a conditional UPDATE, no re-read of the rows): a second commit of the same batch
-            # waits here, then finds it done and writes nothing.
+            # Claim (a conditional UPDATE: it also locks the batch): a batch marked failed meanwhile, or
+            # already run, stays as it is and this import is undone below.
             claimed = ImportBatch.objects.filter(
                 pk=batch.pk, status__in=[ImportBatch.Status.PREVIEW, ImportBatch.Status.RUNNING]
             ).update(status=ImportBatch.Status.DONE, created_count=len(emails))
             if not claimed:
                 raise ValidationError(_("This import was already run."))
-            user_ids = _write_people(batch, prepared)
+            _check_addresses_free(batch.pk)
+            live = make_live(batch.pk, prepared)
+            if live != len(emails):
+                raise RuntimeError(f"import {batch.pk}: {live} of {len(emails)} people were ready")
             audit(
-                actor=actor,
-                action="import.commit",
-                target=batch,
-                data={"created": len(user_ids), "kind": batch.kind},
+                actor=actor, action="import.commit", target=batch, data={"created": live, "kind": batch.kind}
             )
             _start_welcome(batch, actor)
-    except IntegrityError:
-        # Someone signed up with one of these addresses since the check above (the unique index said so).
-        _check_not_taken(emails)
+    except Exception as error:
+        # Undo exactly what this run wrote (a killed worker undoes nothing: import_batch_reconcile does).
+        import_pending_discard(batch_id=batch.pk, user_ids=written)
+        if isinstance(error, IntegrityError):
+            # Someone signed up with one of these addresses meanwhile (the unique index said so).
+            _check_not_taken(emails)
         raise
     report(90, _("Everyone is imported; invitations are being sent"))
-    return len(user_ids)
+    return live
 
 
 def _check_committable(batch: ImportBatch) -> None:
@@ -528,6 +578,8 @@ def _check_committable(batch: ImportBatch) -> None:
         raise ValidationError(
             _("Fix the rows with problems and upload the file again; nothing was imported.")
         )
+    if ImportPending.objects.filter(batch_id=batch.pk).exists():
+        raise ValidationError(_("This import was already started."), code="already_started")
 
 
 def _check_not_taken(emails: list[str]) -> None:
@@ -539,157 +591,19 @@ def _check_not_taken(emails: list[str]) -> None:
         )
 
 
-@dataclass
-class _Insert:
-    """One INSERT prepared before the write transaction: its SQL and every row's database-ready values.
-
-    Building model instances and turning their fields into database values is most of the work of a bulk
-    insert; done here, the write transaction only fills in the ids it cannot know beforehand and runs the SQL.
-    """
-
-    model: Any
-    columns: list[str]
-    rows: list[list[Any]]
-    keys: list[str]  # whose row it is (an e-mail address), to fill in ids known only after an earlier insert
-
-    @classmethod
-    def of(cls, model: Any, objects: list[tuple[str, Any]], *, later: Sequence[str] = ()) -> _Insert:
-        fields = [
-            f
-            for f in model._meta.concrete_fields
-            if not f.primary_key and not f.has_db_default() and f.attname not in later
-        ]
-        rows = [
-            [None] * len(later)
-            + [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields]
-            for _key, obj in objects
-        ]
-        return cls(model, [*later, *(f.attname for f in fields)], rows, [key for key, _obj in objects])
-
-    def fill(self, column: str, value_of: dict[str, Any]) -> None:
-        index = self.columns.index(column)
-        for key, row in zip(self.keys, self.rows, strict=True):
-            row[index] = value_of.get(key)
-
-    def execute(self, *, returning: str | None = None) -> dict[Any, int]:
-        """Run the insert. With ``returning``, answer ``{value of that column: new id}`` from the insert itself.
-
-        Rows come back by value, not by position, so the order in which the database returns them is irrelevant.
-        """
-        if not self.rows:
-            return {}
-        quote = connection.ops.quote_name
-        opts = self.model._meta
-        columns = ", ".join(quote(opts.get_field(c).column) for c in self.columns)
-        row_sql = "(" + ", ".join(["%s"] * len(self.columns)) + ")"
-        # Only the model's own table and column names go into the SQL text; every value is a parameter.
-        head = f"INSERT INTO {quote(opts.db_table)} ({columns}) VALUES "  # noqa: S608
-        found: dict[Any, int] = {}
-        with connection.cursor() as cursor:
-            if returning is None:
-                for start in range(0, len(self.rows), INSERT_CHUNK):
-                    cursor.executemany(head + row_sql, self.rows[start : start + INSERT_CHUNK])
-                return found
-            tail = f" RETURNING {quote(opts.pk.column)}, {quote(opts.get_field(returning).column)}"
-            per = max(1, min(INSERT_CHUNK, MAX_SQL_PARAMETERS // len(self.columns)))
-            for start in range(0, len(self.rows), per):
-                chunk = self.rows[start : start + per]
-                cursor.execute(
-                    head + ", ".join([row_sql] * len(chunk)) + tail, [v for row in chunk for v in row]
-                )
-                found.update((value, pk) for pk, value in cursor.fetchall())
-        return found
-
-
-# Rows per executemany call: a bound on the memory of one call, not on the time the lock is held.
-INSERT_CHUNK = 5000
-# Parameters in one multi-row INSERT: under SQLite's 32,766 (and PostgreSQL's 65,535).
-MAX_SQL_PARAMETERS = 30000
-
-
-@dataclass
-class _Prepared:
-    """Everything a batch writes, built before the write transaction so the write lock is held only to insert."""
-
-    kind: str
-    group_id: int
-    users: _Insert
-    addresses: _Insert
-    profiles: _Insert
-    languages: list[tuple[str, int]]  # (e-mail, language id)
-    organization_of: dict[str, str]  # e-mail -> organisation name, lower case
-    organization_names: set[str]
-
-
-def _prepare_people(batch: ImportBatch) -> _Prepared:
-    rows = batch.rows
-    users = [(r["email"], User(email=r["email"], full_name=r["full_name"])) for r in rows]
-    for _email, user in users:
-        user.set_unusable_password()
-    addresses = [(r["email"], EmailAddress(email=r["email"], verified=False, primary=True)) for r in rows]
-    language_ids = dict(Language.objects.values_list("code", "pk"))
-    learners = batch.kind == ImportBatch.Kind.LEARNERS
-    profiles: list[tuple[str, Any]]
-    if learners:
-        profiles = [
-            (
-                r["email"],
-                LearnerProfile(stage=r["stage"], date_of_birth=date.fromisoformat(r["date_of_birth"])),
-            )
-            for r in rows
-        ]
-        model: Any = LearnerProfile
-        org_field, org_column = "school_id", "school"
-    else:
-        profiles = [
-            (
-                r["email"],
-                MentorProfile(
-                    specialty=r["specialty"], capacity=r["capacity"], status=MentorProfile.Status.ONBOARDING
-                ),
-            )
-            for r in rows
-        ]
-        model = MentorProfile
-        org_field, org_column = "organization_id", "organization"
-    # The role's group is created outside the import's transaction: it is shared, and harmless if unused.
-    role = Role.LEARNER if learners else Role.MENTOR
-    group, _created = Group.objects.get_or_create(name=role.value)
-    return _Prepared(
-        kind=batch.kind,
-        group_id=group.pk,
-        users=_Insert.of(User, users),
-        addresses=_Insert.of(EmailAddress, addresses, later=["user_id"]),
-        profiles=_Insert.of(model, profiles, later=["user_id", org_field]),
-        languages=[(r["email"], language_ids[code]) for r in rows for code in r["languages"]],
-        organization_of={r["email"]: r[org_column].lower() for r in rows if r[org_column]},
-        organization_names={r[org_column] for r in rows if r[org_column]},
+def _check_addresses_free(batch_id: int) -> None:
+    """No one else's account holds one of the batch's addresses (as a second address, say)."""
+    pending_users = ImportPending.objects.filter(batch_id=batch_id).values("user_id")
+    taken = list(
+        EmailAddress.objects.filter(email__in=User.objects.filter(pk__in=pending_users).values("email"))
+        .exclude(user_id__in=pending_users)
+        .values_list("email", flat=True)[:5]
     )
-
-
-def _write_people(batch: ImportBatch, prepared: _Prepared) -> list[int]:
-    """Insert the prepared users, addresses, roles, profiles and languages; returns user ids."""
-    learners = prepared.kind == ImportBatch.Kind.LEARNERS
-    by_email = prepared.users.execute(returning="email")
-    prepared.addresses.fill("user_id", by_email)
-    prepared.addresses.execute()
-    user_ids = list(by_email.values())
-    insert_rows(User.groups.through, ["user_id", "group_id"], [(pk, prepared.group_id) for pk in user_ids])
-    org_kind = Organization.Kind.SCHOOL if learners else Organization.Kind.HEALTH_SYSTEM
-    orgs = _org_ids(prepared.organization_names, org_kind)
-    prepared.profiles.fill("user_id", by_email)
-    prepared.profiles.fill(
-        "school_id" if learners else "organization_id",
-        {email: orgs.get(name) for email, name in prepared.organization_of.items()},
-    )
-    profile_of_user = prepared.profiles.execute(returning="user_id")
-    model: Any = LearnerProfile if learners else MentorProfile
-    insert_rows(
-        model.languages.through,
-        ["learnerprofile_id" if learners else "mentorprofile_id", "language_id"],
-        [(profile_of_user[by_email[email]], language_id) for email, language_id in prepared.languages],
-    )
-    return user_ids
+    if taken:
+        raise ValidationError(
+            _("These people joined since the preview: %(emails)s. Upload the file again.")
+            % {"emails": ", ".join(taken)}
+        )
 
 
 WELCOME_BATCH = 200

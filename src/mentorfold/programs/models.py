@@ -453,3 +453,36 @@ class ImportWelcome(models.Model):
 
     def __str__(self) -> str:
         return f"import {self.batch_id} invited user {self.user_id}"
+
+
+class ImportPending(models.Model):
+    """A person an import has written but not yet made live.
+
+    An import writes its people in short chunks: each chunk creates inactive accounts (no role, no profile, so
+    no page, count, export or matching sees them, and nobody can sign in) and one row here with the profile's
+    values. When every chunk is written, one short transaction gives them roles and profiles, activates them
+    and deletes these rows (``importing.import_batch_commit``). A failed or killed import leaves rows here;
+    they and their accounts are removed (``importing.import_pending_discard``).
+    """
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="+")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    organization = models.CharField(max_length=200, blank=True)
+    stage = models.CharField(max_length=20, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    specialty = models.CharField(max_length=100, blank=True)
+    capacity = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"import {self.batch_id} pending user {self.user_id}"
+
+
+class ImportPendingLanguage(models.Model):
+    """A language of a person an import has not yet made live (see ``ImportPending``)."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    language = models.ForeignKey("accounts.Language", on_delete=models.CASCADE, related_name="+")
+
+    def __str__(self) -> str:
+        return f"import {self.batch_id} pending language {self.language_id} of user {self.user_id}"

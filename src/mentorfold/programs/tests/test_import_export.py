@@ -157,14 +157,13 @@ def test_a_failure_during_commit_writes_nothing(coordinator: Any, monkeypatch: p
     LanguageFactory()
     batch = importing.import_batch_create(actor=coordinator, kind="learners", name="l.csv", data=data)
 
-    real_insert_rows = importing.insert_rows
+    real_make_live = importing.make_live
 
-    def boom(model: Any, columns: Any, rows: Any) -> None:
-        if model is LearnerProfile.languages.through:  # the last insert: everything else is written
-            raise RuntimeError("disk full")
-        real_insert_rows(model, columns, rows)
+    def boom(batch_id: int, prepared: Any) -> int:
+        real_make_live(batch_id, prepared)  # the last step: everything else is written
+        raise RuntimeError("disk full")
 
-    monkeypatch.setattr(importing, "insert_rows", boom)
+    monkeypatch.setattr(importing, "make_live", boom)
     with pytest.raises(RuntimeError):
         importing.import_batch_commit(batch=batch, actor=coordinator)
     assert not User.objects.filter(email__startswith="learner").exists()

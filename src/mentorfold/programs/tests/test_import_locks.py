@@ -65,14 +65,14 @@ def test_someone_signing_up_during_the_import_rolls_it_all_back(
 ) -> None:
     LanguageFactory()
     batch = _batch(coordinator, 5)
-    real_prepare = importing._prepare_people
+    real_prepare = importing.prepare_people
 
     def prepare_then_someone_signs_up(b: ImportBatch) -> Any:
         prepared = real_prepare(b)
         User.objects.create_user(email="person3@example.org", password="x", full_name="Early bird")
         return prepared
 
-    monkeypatch.setattr(importing, "_prepare_people", prepare_then_someone_signs_up)
+    monkeypatch.setattr(importing, "prepare_people", prepare_then_someone_signs_up)
     with pytest.raises(ValidationError, match="person3@example.org"):
         importing.import_batch_commit(batch=batch, actor=coordinator)
     assert list(User.objects.filter(email__startswith="person").values_list("full_name", flat=True)) == [
