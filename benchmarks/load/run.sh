@@ -5,6 +5,10 @@
 #
 #   DATABASE_URL=postgres://postgres@127.0.0.1:54330/mentorfold_load benchmarks/load/run.sh
 #   USERS=20 RUN_TIME=60s benchmarks/load/run.sh        # default: a fresh SQLite file under var/load/
+#   RESULT=benchmarks/results/load_sqlite.json ...       # also save the figures there
+#   SEED_SIZE=large, LOAD_MENTORS / LOAD_LEARNERS / LOAD_PAST: see prepare.py
+#
+# Exits 1 when a confirmed write is missing afterwards or a kind of write never succeeded (verify.py).
 #
 # Needs locust (pip install locust==2.47.0, or set LOCUST=/path/to/locust). Traffic goes to 127.0.0.1 only.
 # The site runs with DEBUG on (plain http, no collectstatic): numbers are a pessimistic bound.
@@ -81,21 +85,56 @@ LOAD_ACCOUNTS="$OUT/accounts.json" LOAD_WRITES="$OUT/writes.jsonl" LOAD_SUMMARY=
 cleanup
 pids=()
 
+echo "== every confirmed write is in the database?"
+verified=0
+"$PY" "$HERE/verify.py" "$OUT/writes.jsonl" "$OUT/summary.json" >"$OUT/verify.json" || verified=$?
+cat "$OUT/verify.json"
+
 echo "== results"
-"$PY" - "$OUT" <<'PYEOF'
-import csv, json, sys
+"$PY" - "$OUT" "$DATABASE_URL" "$USERS" "$RUN_TIME" "${SEED_SIZE:-small}" "${RESULT:-}" <<'PYEOF'
+import csv, json, os, sys
 from pathlib import Path
-out = Path(sys.argv[1])
+out, url, users, run_time, size, result = Path(sys.argv[1]), *sys.argv[2:]
 rows = list(csv.DictReader((out / "locust_stats.csv").open()))
 print(f"{'page':44} {'reqs':>6} {'fail':>5} {'req/s':>6} {'p50':>6} {'p95':>6} {'p99':>6}  (ms)")
 for r in rows:
     print(f"{r['Name'][:44]:44} {r['Request Count']:>6} {r['Failure Count']:>5} {float(r['Requests/s']):6.1f} "
           f"{r['50%']:>6} {r['95%']:>6} {r['99%']:>6}")
 summary = json.loads((out / "summary.json").read_text()) if (out / "summary.json").exists() else {}
+verify = json.loads((out / "verify.json").read_text() or "{}") if (out / "verify.json").exists() else {}
 print("5xx responses:", summary.get("server_errors", "unknown"), summary.get("server_errors_by_page", {}))
 print("confirmed writes:", summary.get("writes", {}), " refused (not errors):", summary.get("refused", {}))
 print("could not sign in:", summary.get("sign_in_failed", {}))
+pages = [
+    {"name": r["Name"], "method": r["Type"], "requests": int(r["Request Count"]), "failures": int(r["Failure Count"]),
+     "p50_ms": float(r["50%"] or 0), "p95_ms": float(r["95%"] or 0), "p99_ms": float(r["99%"] or 0),
+     "rps": round(float(r["Requests/s"]), 2)}
+    for r in rows
+]
+engine = "PostgreSQL" if url.startswith("postgres") else "SQLite"
+slow = [p["name"] for p in pages if p["name"] != "Aggregated" and p["p95_ms"] > 300]
+report = {
+    "case": f"locust {run_time}, {users} users (wait 1-3 s), gunicorn 2 workers + 1 task worker, {engine}, "
+            f"{size} demo + load program",
+    "machine": f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end",
+    "pages": pages,
+    "server_errors": summary.get("server_errors"),
+    "server_errors_by_page": summary.get("server_errors_by_page", {}),
+    "confirmed_writes": summary.get("writes", {}),
+    "refused": summary.get("refused", {}),
+    "sign_in_failed": summary.get("sign_in_failed", {}),
+    "writes_checked": verify.get("checked", {}),
+    "kinds_without_success": verify.get("kinds_without_success"),
+    "missing_writes_after_run": verify.get("missing"),
+    "p95_target_ms": 300,
+    "pages_over_p95_target": slow,
+    "met": summary.get("server_errors") == 0 and not verify.get("missing") and not verify.get("kinds_without_success")
+           and not slow,
+}
+(out / "result.json").write_text(json.dumps(report, indent=2) + "\n")
+if result:
+    Path(result).write_text(json.dumps(report, indent=2) + "\n")
+    print("result saved to", result)
 PYEOF
-echo "== every confirmed write is in the database?"
-"$PY" "$HERE/verify.py" "$OUT/writes.jsonl"
 echo "(mails written: $(find "$OUT/mail" -type f 2>/dev/null | wc -l); logs and CSVs in $OUT)"
+exit "$verified"
