@@ -19,7 +19,7 @@ from mentorfold.accounts.onboarding import visible_slot_mentor_q
 from mentorfold.matching.models import Mentorship
 from mentorfold.programs.models import Enrollment, MentorTermOptIn, Program
 
-from .models import Booking, PatientFeedback, Slot
+from .models import Booking, HoursCertificate, PatientFeedback, Slot
 
 
 def _aware(day: date) -> datetime:
@@ -368,6 +368,25 @@ def children_upcoming(*, guardian: Any, now: datetime | None = None, limit: int 
         .distinct()
         .order_by("slot__starts_at")[:limit]
     )
+
+
+def coordinator_recent_bookings(*, limit: int = 50) -> list[Booking]:
+    """The bookings of the latest slots, newest first, in one query that never reads or sorts every booking.
+
+    The inner query walks the slot start-time index backwards and stops after ``limit`` bookings; only those
+    rows are joined to people and sites.
+    """
+    latest = Booking.objects.order_by("-slot__starts_at").values("pk")[:limit]
+    return list(
+        Booking.objects.filter(pk__in=latest)
+        .select_related("slot__mentor__user", "slot__site", "learner__user")
+        .order_by("-slot__starts_at", "-pk")
+    )
+
+
+def coordinator_recent_certificates(*, limit: int = 20) -> list[HoursCertificate]:
+    """The newest hours certificates (read through the issue-date index)."""
+    return list(HoursCertificate.objects.select_related("learner__user").order_by("-issued_at")[:limit])
 
 
 def late_cancellation_counts(*, since: datetime, limit: int = 20) -> list[dict[str, Any]]:

@@ -87,10 +87,8 @@ def home(request: HttpRequest) -> HttpResponse:
         overview = selectors.learner_overview(learner=user.learner_profile)
         return render(request, "shadowing/learner_home.html", overview)
     if user.has_role(Role.COORDINATOR):
-        recent = Booking.objects.select_related("slot__mentor__user", "slot__site", "learner__user").order_by(
-            "-slot__starts_at"
-        )[:50]
-        certificates = HoursCertificate.objects.select_related("learner__user")[:20]
+        recent = selectors.coordinator_recent_bookings(limit=50)
+        certificates = selectors.coordinator_recent_certificates(limit=20)
         late = selectors.late_cancellation_counts(since=timezone.now() - timedelta(days=90))
         context = {"recent": recent, "certificates": certificates, "late": late}
         return render(request, "shadowing/coordinator_home.html", context)
