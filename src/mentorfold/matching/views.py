@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,7 +22,7 @@ from mentorfold.core.redirects import safe_next
 from mentorfold.core.spreadsheets import rows_to_csv, rows_to_xlsx
 from mentorfold.programs.models import Term
 
-from . import run_tables, selectors, services
+from . import ranking_choices, run_tables, selectors, services
 from .forms import (
     CompareRunsForm,
     MatchRunForm,
@@ -197,18 +196,23 @@ def _mentor_choices(
     """
     from mentorfold.programs import compliance
 
-    ranked_ids = {p.mentor_id for p in ranked}
-    eligible = selectors.eligible_mentor_rows(learner=learner, term=term, **filters)
-    addable = [r for r in eligible if r.mentor_id not in ranked_ids]
-    page_obj = Paginator(addable, MENTORS_PER_PAGE).get_page(page)
+    choices = ranking_choices.mentor_choice_page(
+        learner=learner,
+        term=term,
+        exclude=[p.mentor_id for p in ranked],
+        page=page,
+        per_page=MENTORS_PER_PAGE,
+        **filters,
+    )
+    page_obj = choices.page_obj
     # Full profiles only for the screenful shown, not for every eligible mentor.
-    shown = selectors.eligible_mentor_details(list(page_obj))
+    shown = selectors.eligible_mentor_details(choices.rows)
     mentors = [{"e": e, "half_days": _half_day_labels(e.opt_in.availability)} for e in shown]
     empty_reason = ""
     if not mentors:
         if any(filters.values()):
             empty_reason = "filters"
-        elif eligible:
+        elif choices.any_eligible:
             empty_reason = "all_ranked"
         elif compliance.learner_blockers(learner, program=term.program):
             empty_reason = "requirements"
