@@ -371,16 +371,15 @@ def children_upcoming(*, guardian: Any, now: datetime | None = None, limit: int 
 
 
 def coordinator_recent_bookings(*, limit: int = 50) -> list[Booking]:
-    """The bookings of the latest slots, newest first, in one query that never reads or sorts every booking.
+    """The latest bookings made, newest first, read backwards through the creation-time index.
 
-    The inner query walks the slot start-time index backwards and stops after ``limit`` bookings; only those
-    rows are joined to people and sites.
+    One query whose cost does not depend on how many slots or bookings exist (sorting by the slot's start
+    instead walked every empty future slot first).
     """
-    latest = Booking.objects.order_by("-slot__starts_at").values("pk")[:limit]
     return list(
-        Booking.objects.filter(pk__in=latest)
-        .select_related("slot__mentor__user", "slot__site", "learner__user")
-        .order_by("-slot__starts_at", "-pk")
+        Booking.objects.select_related("slot__mentor__user", "slot__site", "learner__user").order_by(
+            "-created_at", "-pk"
+        )[:limit]
     )
 
 
