@@ -11,13 +11,13 @@ without an account who acted in Somali gets Somali), else the site's default. So
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.utils import translation
 
 from mentorfold.core import languages
@@ -92,3 +92,64 @@ def send_templated_mail(
         )
     with get_connection() as connection:
         return connection.send_messages(messages) or 0
+
+
+class MailNotSent(Exception):
+    """Sending a batch stopped: the first ``sent`` messages went out, the rest did not (see ``__cause__``)."""
+
+    def __init__(self, sent: int) -> None:
+        super().__init__(f"mail stopped after {sent} message(s)")
+        self.sent = sent
+
+
+def send_templated_mails(
+    *,
+    letters: Sequence[tuple[str, Mapping[str, Any]]],
+    subject: Subject,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    subject_params: Mapping[str, Any] | None = None,
+    language: str | None = None,
+) -> int:
+    """Send many personal messages of one kind, fast: one message per ``(address, own context)`` letter.
+
+    Like ``send_templated_mail`` (each message in its recipient's language, one recipient per message), but
+    for bulk mail: languages are looked up once for the whole batch, the template is loaded once, the subject
+    is translated once per language, and every message goes over one connection. ``context`` is shared by
+    all letters; a letter's own context adds to it. Messages go out in the order of ``letters``; if sending
+    stops, ``MailNotSent.sent`` says how many went out (the caller can give the rest back to its sent-log).
+    """
+    letters = [(address.strip(), own) for address, own in letters if address and address.strip()]
+    if not letters:
+        return 0
+    shared = {"SITE_URL": settings.SITE_URL, **(context or {})}
+    sent = done = 0
+    try:
+        by_address = recipient_languages({a for a, _own in letters}, default=_action_language(language))
+        compiled = get_template(template)
+        subjects: dict[str, str] = {}
+        bodies: list[str] = [""] * len(letters)
+        positions: dict[str, list[int]] = {}
+        for index, (address, _own) in enumerate(letters):
+            positions.setdefault(by_address[address], []).append(index)
+        for code, indexes in positions.items():
+            with translation.override(code):
+                subjects[code] = f"[Mentorfold] {render_subject(subject, subject_params)}"
+                for index in indexes:
+                    bodies[index] = compiled.render({**shared, **letters[index][1]})
+        messages = [
+            EmailMessage(
+                subject=subjects[by_address[address]],
+                body=body,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[address],
+            )
+            for (address, _own), body in zip(letters, bodies, strict=True)
+        ]
+        with get_connection() as connection:
+            for message in messages:
+                sent += connection.send_messages([message]) or 0
+                done += 1
+    except Exception as error:
+        raise MailNotSent(done) from error
+    return sent

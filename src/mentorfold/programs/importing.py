@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from allauth.account.forms import default_token_generator
+from allauth.account.forms import EmailAwarePasswordResetTokenGenerator, default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -27,7 +28,7 @@ from openpyxl.utils import get_column_letter
 from mentorfold.accounts.models import Language, LearnerProfile, Role, User
 from mentorfold.core import spreadsheets
 from mentorfold.core.audit import audit
-from mentorfold.core.mail import send_templated_mail
+from mentorfold.core.mail import MailNotSent, send_templated_mails
 from mentorfold.core.models import TaskRun
 from mentorfold.core.tracking import task_run_start
 
@@ -609,6 +610,31 @@ def _check_addresses_free(batch_id: int) -> None:
 WELCOME_BATCH = 200
 
 
+class _PreloadedEmailTokens(EmailAwarePasswordResetTokenGenerator):
+    """allauth's password-reset tokens, with every person's addresses read in one query for a whole batch.
+
+    allauth's generator reads a person's addresses (two queries) for each token; the hash value here is the
+    same, so allauth's own ``check_token`` accepts these links.
+    """
+
+    def __init__(self, emails_of: dict[int, set[str]]) -> None:
+        super().__init__()
+        self.emails_of = emails_of
+
+    def _make_hash_value(self, user: Any, timestamp: int) -> str:
+        base = PasswordResetTokenGenerator._make_hash_value(self, user, timestamp)
+        return base + "|".join(sorted(self.emails_of.get(user.pk, set()) | {user.email}))
+
+
+def _tokens_for(users: list[User]) -> PasswordResetTokenGenerator:
+    if type(default_token_generator) is not EmailAwarePasswordResetTokenGenerator:
+        return default_token_generator  # a project-specific generator: use it as it is
+    emails_of: dict[int, set[str]] = {}
+    for user_id, email in EmailAddress.objects.filter(user__in=users).values_list("user_id", "email"):
+        emails_of.setdefault(user_id, set()).add(email)
+    return _PreloadedEmailTokens(emails_of)
+
+
 def _start_welcome(batch: ImportBatch, actor: User) -> None:
     """Start the invitations task when the import commits (its own task: a mail failure never undoes it)."""
     from .tasks import send_import_welcome  # the tasks module imports this one
@@ -652,30 +678,40 @@ def import_welcome_send(
                 )
             )
             users = list(
+                # Everything the mail and its one-time link read, so no person costs another query.
                 User.objects.filter(email__in=[e for e in chunk if e not in done]).only(
-                    "pk", "email", "password"
+                    "pk", "email", "password", "last_login", "full_name"
                 )
             )
             now = timezone.now()
             ImportWelcome.objects.bulk_create(
                 [ImportWelcome(batch_id=batch_id, user=u, sent_at=now) for u in users]
             )
-        for index, user in enumerate(users):
-            url = reverse(
-                "account_reset_password_from_key",
-                kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
+        tokens = _tokens_for(users)
+        letters = [
+            (
+                user.email,
+                {
+                    "user": user,
+                    "url": reverse(
+                        "account_reset_password_from_key",
+                        kwargs={"uidb36": user_pk_to_url_str(user), "key": tokens.make_token(user)},
+                    ),
+                },
             )
-            try:
-                sent += send_templated_mail(
-                    to=[user.email],
-                    subject=_("You are invited to Mentorfold"),
-                    template="programs/email/imported_welcome.txt",
-                    context={"user": user, "url": url, "invited_by": actor},
-                )
-            except Exception:
-                # These mails never left: give their claims back, so a retry sends them (and only them).
-                ImportWelcome.objects.filter(batch_id=batch_id, user__in=users[index:]).delete()
-                raise
+            for user in users
+        ]
+        try:
+            sent += send_templated_mails(
+                letters=letters,
+                subject=gettext_lazy("You are invited to Mentorfold"),
+                template="programs/email/imported_welcome.txt",
+                context={"invited_by": actor},
+            )
+        except MailNotSent as stopped:
+            # These mails never left: give their claims back, so a retry sends them (and only them).
+            ImportWelcome.objects.filter(batch_id=batch_id, user__in=users[stopped.sent :]).delete()
+            raise
         report(
             int(100 * min(start + batch_size, len(emails)) / len(emails)),
             _("Invitations sent: %(n)d") % {"n": sent},

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 import pytest
+from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
+from allauth.account.utils import user_pk_to_url_str
 from django.core.exceptions import ValidationError
+from django.core.mail.backends import locmem
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from mentorfold.accounts.models import LearnerProfile, User
 from mentorfold.accounts.tests.factories import LanguageFactory
+from mentorfold.core import mail as mail_module
+from mentorfold.core.mail import MailNotSent
 from mentorfold.programs import importing
 from mentorfold.programs.models import ImportBatch, ImportWelcome
 
@@ -96,28 +102,64 @@ def test_a_retried_invitation_task_mails_nobody_twice(
     assert len(mailoutbox) == 5 and ImportWelcome.objects.filter(batch=batch).count() == 5
 
 
+class FlakyBackend(locmem.EmailBackend):
+    """Like the test outbox, but the mail server goes away at message number ``fail_on``."""
+
+    calls = 0
+    fail_on = 0
+
+    def send_messages(self, messages: Any) -> int:
+        for _message in messages:
+            FlakyBackend.calls += 1
+            if FlakyBackend.calls == FlakyBackend.fail_on:
+                raise ConnectionError("mail server went away")
+        return super().send_messages(messages)
+
+
 def test_a_mail_failure_gives_back_only_the_unsent_claims(
-    coordinator: Any, mailoutbox: list[Any], monkeypatch: pytest.MonkeyPatch
+    coordinator: Any, mailoutbox: list[Any], settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     LanguageFactory()
     batch = _batch(coordinator, 5)
     importing.import_batch_commit(batch=batch, actor=coordinator)
-    real_send = importing.send_templated_mail
-    calls = {"n": 0}
-
-    def flaky(**kwargs: Any) -> int:
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise ConnectionError("mail server went away")
-        return real_send(**kwargs)
-
-    monkeypatch.setattr(importing, "send_templated_mail", flaky)
-    with pytest.raises(ConnectionError):
+    settings.EMAIL_BACKEND = f"{__name__}.FlakyBackend"
+    monkeypatch.setattr(FlakyBackend, "calls", 0)
+    monkeypatch.setattr(FlakyBackend, "fail_on", 4)
+    with pytest.raises(MailNotSent) as stopped:
         importing.import_welcome_send(batch_id=batch.pk, actor=coordinator, batch_size=2)
+    assert isinstance(stopped.value.__cause__, ConnectionError)
     assert len(mailoutbox) == 3 and ImportWelcome.objects.filter(batch=batch).count() == 3
     assert importing.import_welcome_send(batch_id=batch.pk, actor=coordinator, batch_size=2) == 2
     recipients = [m.to[0] for m in mailoutbox]
     assert sorted(recipients) == [f"person{i}@example.org" for i in range(5)]
+
+
+def test_invitations_cost_a_fixed_number_of_queries_and_one_connection_per_batch(
+    coordinator: Any,
+    mailoutbox: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+    django_assert_max_num_queries: Any,
+) -> None:
+    LanguageFactory()
+    batch = _batch(coordinator, 30)
+    importing.import_batch_commit(batch=batch, actor=coordinator)
+    opened: list[Any] = []
+    real_get_connection = mail_module.get_connection
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        opened.append(1)
+        return real_get_connection(*args, **kwargs)
+
+    monkeypatch.setattr(mail_module, "get_connection", counting)
+    # Per batch of 10: lock, sent-log read, people, sent-log write, languages (+ savepoint/commit noise).
+    with django_assert_max_num_queries(3 + 3 * 8):
+        assert importing.import_welcome_send(batch_id=batch.pk, actor=coordinator, batch_size=10) == 30
+    assert len(opened) == 3 and len(mailoutbox) == 30
+    body = next(m.body for m in mailoutbox if m.to == ["person7@example.org"])
+    assert "Hello Person 7," in body
+    uidb36, key = re.search(r"/password/reset/key/([0-9a-z]+)-(\S+)/", body).groups()  # type: ignore[union-attr]
+    person = User.objects.get(email="person7@example.org")
+    assert uidb36 == user_pk_to_url_str(person) and default_token_generator.check_token(person, key)
 
 
 def test_a_failed_import_invites_nobody(coordinator: Any, mailoutbox: list[Any]) -> None:
