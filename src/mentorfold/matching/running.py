@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from scipy.sparse.csgraph import maximum_flow
 
+from mentorfold.core.models import TaskRun
 from mentorfold.engine import ENGINE_VERSION
 from mentorfold.engine.assign import optimal_assignment
 from mentorfold.engine.stable import blocking_pairs, stable_match
@@ -299,6 +300,31 @@ def match_run_execute(
             raise ValidationError(_("This run was stopped before it finished. Start a new run."))
     report(100, _("Done"))
     return run
+
+
+def match_runs_recover() -> list[int]:
+    """Runs whose job was marked failed while they were queued or running (their worker died): fail them.
+
+    ``core.tracking.task_runs_recover`` marks the job failed when the worker restarts; the run itself would
+    stay "running" with part of its outcome rows. Each such run is marked failed (conditionally, so a run that
+    finished meanwhile is left alone) and its rows are removed, in one short transaction per run. Called by
+    the match-run task before it starts, so the worker's first job after a restart tidies up.
+    """
+    failed_jobs = TaskRun.objects.filter(status=TaskRun.Status.FAILED).values("pk")
+    stale = MatchRun.objects.filter(
+        status__in=[MatchRun.Status.QUEUED, MatchRun.Status.RUNNING], task_run_id__in=failed_jobs
+    ).values_list("pk", flat=True)
+    message = _("The task worker stopped while this run was working. Start a new run.")[:300]
+    recovered: list[int] = []
+    for pk in list(stale):
+        with transaction.atomic():
+            marked = MatchRun.objects.filter(
+                pk=pk, status__in=[MatchRun.Status.QUEUED, MatchRun.Status.RUNNING]
+            ).update(status=MatchRun.Status.FAILED, message=message, finished_at=timezone.now())
+            if marked:
+                MatchAssignment.objects.filter(run_id=pk).delete()
+                recovered.append(pk)
+    return recovered
 
 
 def match_run_fail(*, match_run_id: int, message: str) -> None:

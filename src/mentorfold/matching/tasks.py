@@ -20,13 +20,14 @@ from .publication import (
     match_run_publish_release,
     match_run_publish_write,
 )
-from .running import match_run_execute, match_run_fail
+from .running import match_run_execute, match_run_fail, match_runs_recover
 
 
 @task()
 @tracked
 def execute_match_run(run: TaskRun, *, match_run_id: int) -> dict[str, Any]:
     """Freeze inputs, run the engine and store the result of one MatchRun."""
+    match_runs_recover()  # runs left half-written by a worker that died are marked failed first
     match_run = MatchRun.objects.get(pk=match_run_id)
     try:
         done = match_run_execute(match_run=match_run, progress=run.report)

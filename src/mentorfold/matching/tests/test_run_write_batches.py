@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from mentorfold.core.models import TaskRun
 from mentorfold.matching import running, services
 from mentorfold.matching.models import MatchAssignment, MatchRun
 
@@ -95,3 +96,36 @@ def test_the_last_write_neither_reads_nor_encodes_the_frozen_inputs_under_the_lo
     ]
     assert len(finishing) == 1  # one conditional UPDATE marks the run finished ...
     assert '"status" = ' in finishing[0].split("WHERE", 1)[1]  # ... only if it is still running
+
+
+def test_a_run_half_written_by_a_worker_that_died_is_marked_failed_and_its_rows_removed(
+    ranked_term: Any, coordinator: Any, monkeypatch: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    many_learners(ranked_term, 5)
+    with django_capture_on_commit_callbacks(execute=False):
+        dead = services.match_run_create(term=ranked_term, method="stable", seed=1, user=coordinator)
+        alive = services.match_run_create(term=ranked_term, method="stable", seed=2, user=coordinator)
+    # The worker died after the first batch of rows: what it leaves behind, as restart recovery marks it.
+    MatchRun.objects.filter(pk__in=[dead.pk, alive.pk]).update(status=MatchRun.Status.RUNNING)
+    insert = running._insert_assignments
+    batches = {"n": 0}
+
+    def killed_in_second_batch(*, run_id: int, rows: list[tuple[Any, ...]]) -> None:
+        batches["n"] += 1
+        if batches["n"] == 2:
+            raise SystemExit("worker killed")
+        insert(run_id=run_id, rows=rows)
+
+    monkeypatch.setattr(running, "_insert_assignments", killed_in_second_batch)
+    with pytest.raises(SystemExit):
+        running.match_run_execute(match_run=dead, batch=3)
+    assert MatchAssignment.objects.filter(run=dead).count() == 3
+    TaskRun.objects.filter(pk=dead.task_run_id).update(status=TaskRun.Status.FAILED)
+    TaskRun.objects.filter(pk=alive.task_run_id).update(status=TaskRun.Status.RUNNING)
+
+    assert running.match_runs_recover() == [dead.pk]
+    dead.refresh_from_db()
+    assert dead.status == MatchRun.Status.FAILED and "worker stopped" in dead.message
+    assert not MatchAssignment.objects.filter(run=dead).exists()
+    assert MatchRun.objects.get(pk=alive.pk).status == MatchRun.Status.RUNNING  # its worker still works
+    assert running.match_runs_recover() == []
