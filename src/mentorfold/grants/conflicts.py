@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -34,6 +35,83 @@ def _norm(text: str) -> str:
 
 
 ORGANIZATION_REASON = "Same school or organisation: "
+# Part of the fingerprint: raise it whenever a detection rule changes, so every cycle is detected again.
+RULES_VERSION = 1
+
+
+@dataclass(frozen=True)
+class DetectionInputs:
+    """Everything detection reads, in a fixed order, read once (a handful of queries).
+
+    ``apps``: (pk, applicant_id, school_id, school name, full name, e-mail, mailing address) of the cycle's
+    applications that are not withdrawn; ``reviewers``: (user_id, organization_id, organization name,
+    mentor organization_id); ``mentorships``: (mentor user_id, learner_id, status); ``shadowing``:
+    (mentor user_id, learner_id); ``declarations``: (reviewer_id, full name, known people, address).
+    """
+
+    apps: list[tuple[Any, ...]]
+    reviewers: list[tuple[Any, ...]]
+    mentorships: list[tuple[Any, ...]]
+    shadowing: list[tuple[Any, ...]]
+    declarations: list[tuple[Any, ...]]
+
+    def digest(self) -> str:
+        """SHA-256 of the inputs and the rules version: equal digests give equal detections."""
+        h = hashlib.sha256(f"rules {RULES_VERSION}\n".encode())
+        for part in (self.apps, self.reviewers, self.mentorships, self.shadowing, self.declarations):
+            h.update(repr(part).encode())
+            h.update(b"\x00")
+        return h.hexdigest()
+
+
+def read_inputs(cycle: GrantCycle) -> DetectionInputs:
+    """Read what :func:`detect` and :func:`organization_plan` need (5 queries, no transaction needed)."""
+    apps = list(
+        Application.objects.filter(cycle=cycle)
+        .exclude(status=Application.Status.WITHDRAWN)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "applicant_id",
+            "applicant__school_id",
+            "applicant__school__name",
+            "applicant__user__full_name",
+            "applicant__user__email",
+            "mailing_address",
+        )
+    )
+    reviewers = list(
+        ReviewerProfile.objects.order_by("user_id").values_list(
+            "user_id", "organization_id", "organization__name", "user__mentor_profile__organization_id"
+        )
+    )
+    mentorships = sorted(
+        set(
+            Mentorship.objects.filter(
+                learner__grant_applications__cycle=cycle, mentor__user__reviewer_profile__isnull=False
+            ).values_list("mentor__user_id", "learner_id", "status")
+        )
+    )
+    shadowing: list[tuple[Any, ...]] = []
+    try:
+        booking = django_apps.get_model("shadowing", "Booking")
+    except LookupError:  # the shadowing app has no bookings yet
+        booking = None
+    if booking is not None:
+        shadowing = sorted(
+            set(
+                booking.objects.filter(
+                    learner__grant_applications__cycle=cycle,
+                    slot__mentor__user__reviewer_profile__isnull=False,
+                ).values_list("slot__mentor__user_id", "learner_id")
+            )
+        )
+    declarations = list(
+        ReviewerDeclaration.objects.filter(cycle=cycle)
+        .order_by("reviewer_id", "pk")
+        .values_list("reviewer_id", "reviewer__full_name", "known_people", "mailing_address")
+    )
+    return DetectionInputs(apps, reviewers, mentorships, shadowing, declarations)
 
 
 @dataclass(frozen=True)
@@ -45,22 +123,19 @@ class OrganizationPlan:
     ranges: list[tuple[int, int]]
 
 
-def organization_plan(cycle: GrantCycle, *, batch_rows: int) -> OrganizationPlan:
+def organization_plan(
+    cycle: GrantCycle, *, batch_rows: int, inputs: DetectionInputs | None = None
+) -> OrganizationPlan:
     """Count the same-school pairs without building them: reviewers per school times applications."""
+    inputs = inputs or read_inputs(cycle)
     reviewers_at: dict[int, set[int]] = defaultdict(set)
-    for user_id, org_id, mentor_org_id in ReviewerProfile.objects.values_list(
-        "user_id", "organization_id", "user__mentor_profile__organization_id"
-    ):
+    for user_id, org_id, _org_name, mentor_org_id in inputs.reviewers:
         for oid in {org_id, mentor_org_id} - {None}:
             reviewers_at[oid].add(user_id)
-    apps = (
-        Application.objects.filter(cycle=cycle, applicant__school__isnull=False)
-        .exclude(status=Application.Status.WITHDRAWN)
-        .order_by("pk")
-        .values_list("pk", "applicant__school_id")
-    )
     count, ranges, start, rows, last = 0, [], None, 0, None
-    for pk, school_id in apps:
+    for pk, _learner, school_id, *_rest in inputs.apps:  # ordered by pk
+        if school_id is None:
+            continue
         weight = len(reviewers_at.get(school_id, ()))
         if not weight:
             continue
@@ -129,30 +204,17 @@ def organization_insert(cycle: GrantCycle, *, first: int, last: int, created: An
         return cursor.rowcount
 
 
-def detect(cycle: GrantCycle, *, organizations: bool = True) -> list[FoundConflict]:
+def detect(
+    cycle: GrantCycle, *, organizations: bool = True, inputs: DetectionInputs | None = None
+) -> list[FoundConflict]:
     """Every automatic or declared conflict between the society's reviewers and this cycle's applications.
 
     With ``organizations=False`` the same-school pairs (the many) are left out: ``organization_plan`` and
-    ``organization_insert`` count and write them in the database instead.
+    ``organization_insert`` count and write them in the database instead. ``inputs`` (from
+    :func:`read_inputs`) saves reading them again.
     """
-    apps = list(
-        Application.objects.filter(cycle=cycle)
-        .exclude(status=Application.Status.WITHDRAWN)
-        .values_list(
-            "pk",
-            "applicant_id",
-            "applicant__school_id",
-            "applicant__school__name",
-            "applicant__user__full_name",
-            "applicant__user__email",
-            "mailing_address",
-        )
-    )
-    reviewers = list(
-        ReviewerProfile.objects.values_list(
-            "user_id", "organization_id", "organization__name", "user__mentor_profile__organization_id"
-        )
-    )
+    inputs = inputs or read_inputs(cycle)
+    apps, reviewers = inputs.apps, inputs.reviewers
     found: list[FoundConflict] = []
     by_school: dict[int, list[int]] = defaultdict(list)
     school_name: dict[int, str] = {}
@@ -174,16 +236,8 @@ def detect(cycle: GrantCycle, *, organizations: bool = True) -> list[FoundConfli
                         ORGANIZATION_REASON + school_name[oid],
                     )
                 )
-    reviewer_ids = {r[0] for r in reviewers}
-    mentorships = (
-        Mentorship.objects.filter(
-            learner__grant_applications__cycle=cycle, mentor__user__reviewer_profile__isnull=False
-        )
-        .values_list("mentor__user_id", "learner_id", "status")
-        .distinct()
-    )
     seen = set()
-    for user_id, learner_id, status in mentorships:
+    for user_id, learner_id, status in inputs.mentorships:
         if (user_id, learner_id) in seen or learner_id not in app_by_learner:
             continue
         seen.add((user_id, learner_id))
@@ -196,26 +250,7 @@ def detect(cycle: GrantCycle, *, organizations: bool = True) -> list[FoundConfli
                 f"Mentor of the applicant (mentorship {status})",
             )
         )
-    found += _shadowing(cycle, reviewer_ids, app_by_learner)
-    found += _declared(cycle, apps)
-    return found
-
-
-def _shadowing(
-    cycle: GrantCycle, reviewer_ids: set[int], app_by_learner: dict[int, int]
-) -> list[FoundConflict]:
-    try:
-        booking = django_apps.get_model("shadowing", "Booking")
-    except LookupError:  # the shadowing app has no bookings yet
-        return []
-    pairs = (
-        booking.objects.filter(
-            learner__grant_applications__cycle=cycle, slot__mentor__user__reviewer_profile__isnull=False
-        )
-        .values_list("slot__mentor__user_id", "learner_id")
-        .distinct()
-    )
-    return [
+    found += [
         FoundConflict(
             user_id,
             app_by_learner[learner_id],
@@ -223,17 +258,14 @@ def _shadowing(
             Conflict.Status.ACTIVE,
             "The applicant shadowed this reviewer",
         )
-        for user_id, learner_id in pairs
+        for user_id, learner_id in inputs.shadowing
         if learner_id in app_by_learner
     ]
+    found += _declared(inputs.declarations, apps)
+    return found
 
 
-def _declared(cycle: GrantCycle, apps: list[tuple]) -> list[FoundConflict]:
-    declarations = list(
-        ReviewerDeclaration.objects.filter(cycle=cycle).values_list(
-            "reviewer_id", "reviewer__full_name", "known_people", "mailing_address"
-        )
-    )
+def _declared(declarations: list[tuple[Any, ...]], apps: list[tuple[Any, ...]]) -> list[FoundConflict]:
     if not declarations:
         return []
     by_email: dict[str, list[int]] = defaultdict(list)

@@ -134,6 +134,9 @@ class GrantCycle(models.Model):
     )
     use_lottery = models.BooleanField(_("draw lots among applications too close to call"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Hash of everything conflict detection read at its last full run (and of the stored conflicts after
+    # it): equal on the next run means nothing changed, so detection is skipped (grants.conflicts).
+    conflicts_fingerprint = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-opens_at"]

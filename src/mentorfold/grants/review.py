@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -57,16 +58,28 @@ def is_reviewer(user: Any) -> bool:
 # --------------------------------------------------------------------------- conflicts
 
 
-def conflicts_detect(*, cycle: GrantCycle, actor: Any = None) -> dict[str, int]:
+def conflicts_detect(*, cycle: GrantCycle, actor: Any = None, reuse: bool = True) -> dict[str, int]:
     """Store every detected conflict (kept even if the data changes later; dismissed ones stay dismissed).
 
     Detection reads outside any transaction; new conflicts are written in batches, each its own short
     transaction under the cycle lock (a first run can add 100,000 rows): same-school pairs, the many, by
     one INSERT … SELECT per batch of applications, the few others from Python. Assignments of newly
     conflicted pairs end in the last transaction.
+
+    With ``reuse`` (the default), nothing is detected or written when the fingerprint of the inputs (and
+    of the stored conflicts) equals the one stored by the last full run: the stored conflicts are the
+    answer. Any change to what detection reads, or to the rules version, runs it in full again.
     """
-    plan = conflict_detection.organization_plan(cycle, batch_rows=CONFLICT_BATCH)
-    found = conflict_detection.detect(cycle, organizations=False)
+    inputs = conflict_detection.read_inputs(cycle)
+    if reuse:
+        stored = (
+            GrantCycle.objects.filter(pk=cycle.pk).values_list("conflicts_fingerprint", flat=True).first()
+        )
+        if stored and stored == _conflicts_fingerprint(cycle, inputs):
+            refuse_if_frozen(cycle)
+            return _conflicts_unchanged(cycle=cycle, actor=actor)
+    plan = conflict_detection.organization_plan(cycle, batch_rows=CONFLICT_BATCH, inputs=inputs)
+    found = conflict_detection.detect(cycle, organizations=False, inputs=inputs)
     created = now_value()
     for first, last in plan.ranges:
         with transaction.atomic():
@@ -79,7 +92,36 @@ def conflicts_detect(*, cycle: GrantCycle, actor: Any = None) -> dict[str, int]:
             _conflicts_insert(cycle, new[start : start + CONFLICT_BATCH])
     with transaction.atomic():
         cycle = lock_unfrozen_cycle(cycle.pk)
-        return _conflicts_finish(cycle=cycle, found=found, organization=plan.count, actor=actor)
+        result = _conflicts_finish(cycle=cycle, found=found, organization=plan.count, actor=actor)
+        GrantCycle.objects.filter(pk=cycle.pk).update(
+            conflicts_fingerprint=_conflicts_fingerprint(cycle, inputs)
+        )
+        return result
+
+
+def _conflicts_fingerprint(cycle: GrantCycle, inputs: Any) -> str:
+    """The inputs' digest plus a summary of the stored conflicts (so a deleted row also means "detect")."""
+    stored = Conflict.objects.filter(cycle=cycle).aggregate(n=Count("pk"), total=Sum("pk"), top=Max("pk"))
+    return hashlib.sha256(
+        f"{inputs.digest()} {stored['n']} {stored['total']} {stored['top']}".encode()
+    ).hexdigest()
+
+
+def _conflicts_unchanged(*, cycle: GrantCycle, actor: Any) -> dict[str, int]:
+    """The counts of the last full detection, read from the stored conflicts (one grouped query)."""
+    counts: Counter[str] = Counter(
+        dict(
+            Conflict.objects.filter(cycle=cycle)
+            .exclude(source=Conflict.Source.COORDINATOR)
+            .values_list("source")
+            .annotate(n=Count("pk"))
+            .order_by()
+            .values_list("source", "n")
+        )
+    )
+    if actor is not None:
+        audit(actor=actor, action="grants.conflicts_detected", target=cycle, data=dict(counts))
+    return {"found": sum(counts.values()), "assignments_removed": 0, "unchanged": 1, **counts}
 
 
 def _new_conflicts(cycle: GrantCycle, found: list[Any]) -> list[Any]:
@@ -116,8 +158,9 @@ def _conflicts_finish(
 def _conflicts_store(*, cycle: GrantCycle, actor: Any) -> dict[str, int]:
     """All in the caller's transaction (a declaration adds a handful of conflicts)."""
     cycle = lock_unfrozen_cycle(cycle.pk)
-    plan = conflict_detection.organization_plan(cycle, batch_rows=CONFLICT_BATCH)
-    found = conflict_detection.detect(cycle, organizations=False)
+    inputs = conflict_detection.read_inputs(cycle)
+    plan = conflict_detection.organization_plan(cycle, batch_rows=CONFLICT_BATCH, inputs=inputs)
+    found = conflict_detection.detect(cycle, organizations=False, inputs=inputs)
     created = now_value()
     for first, last in plan.ranges:
         conflict_detection.organization_insert(cycle, first=first, last=last, created=created)
