@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -32,6 +33,8 @@ from .forms import (
     SearchForm,
 )
 from .models import GlossaryEntry, Question, Reflection
+
+GLOSSARY_PER_PAGE = 50
 
 
 def _learner(request: HttpRequest) -> LearnerProfile:
@@ -258,12 +261,20 @@ def glossary(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
     if not form.is_valid():
         return HttpResponseBadRequest(_("Search: use at most 100 characters."))
+    page_form = PageForm(request.GET)
+    if not page_form.is_valid():
+        return HttpResponseBadRequest(_("Page: use a whole number from 1."))
     query = form.cleaned_data["q"]
-    entries = list(selectors.glossary_search(user=request.user, query=query)[:200])
+    # One page at a time: a coordinator's glossary holds every mentorship's terms.
+    page = Paginator(selectors.glossary_search(user=request.user, query=query), GLOSSARY_PER_PAGE).get_page(
+        page_form.cleaned_data["page"] or 1
+    )
+    entries = list(page.object_list)
     is_coordinator = request.user.has_role(Role.COORDINATOR)
     context = {
         "form": form,
         "entries": entries,
+        "page": page,
         "query": query,
         "is_coordinator": is_coordinator,
         "program_form": ProgramGlossaryForm() if is_coordinator else None,

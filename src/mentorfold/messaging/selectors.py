@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -66,6 +67,15 @@ def thread_list(user: Any, *, mentorship: Mentorship | None = None, limit: int =
         "-last_message_at", "-pk"
     )
     return list(with_unread(threads, user)[:limit])
+
+
+def thread_page(user: Any, *, page: int, per_page: int) -> Page:
+    """One page of the threads this person may read, newest first, with unread counts (two queries)."""
+    threads = visible_threads(user).select_related("mentorship__mentor__user", "mentorship__learner__user")
+    threads = with_unread(threads.order_by("-last_message_at", "-pk"), user)
+    page_obj = Paginator(threads, per_page).get_page(page)
+    page_obj.object_list = list(page_obj.object_list)
+    return page_obj
 
 
 def unread_total(user: Any) -> int:

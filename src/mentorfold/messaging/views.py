@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,12 +26,15 @@ from .forms import (
     MeetingForm,
     MeetingLogForm,
     MessageForm,
+    PageForm,
     ReportForm,
     RespondForm,
     ThreadForm,
     first_errors,
 )
 from .models import Meeting, Message, Thread
+
+THREADS_PER_PAGE = 20
 
 
 def _mentorship(request: HttpRequest, pk: int) -> Mentorship:
@@ -87,8 +90,14 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not (user.role_names & {"learner", "mentor", "guardian", "coordinator"}):
         raise PermissionDenied
+    form = PageForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest(_("Page: use a whole number from 1."))
+    # One page at a time: a coordinator reads every thread of the society.
+    page = selectors.thread_page(user, page=form.cleaned_data["page"] or 1, per_page=THREADS_PER_PAGE)
     context = {
-        "threads": selectors.thread_list(user, limit=100),
+        "threads": page.object_list,
+        "page": page,
         "mentorships": list(selectors.mentorships_for(user)),
         "meetings": selectors.upcoming_meetings(user, now=timezone.now()),
         "is_coordinator": user.has_role("coordinator"),
