@@ -9,7 +9,8 @@ Three steps, each safe to repeat:
 3. ``match_run_publish_queue`` — after the commit, from the task: in-app notices and one queued e-mail per
    person (``PublicationMail``, unique per run and person), in batches; a retry skips everyone queued.
 4. ``match_run_publish_mail`` — a second task sends the queued e-mails in batches, each batch claimed (and
-   committed) before it is sent, so a retried task never mails anyone twice.
+   committed) before it is sent, so a retried task never mails anyone twice; each e-mail is in its recipient's
+   own language (``core.mail.send_templated_mails``).
 """
 
 from __future__ import annotations
@@ -19,12 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
 from django.db.models import Count
-from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,6 +31,7 @@ from django.utils.translation import ngettext
 from mentorfold.accounts.models import MentorProfile
 from mentorfold.core.audit import audit
 from mentorfold.core.bulk import insert_rows, now_value
+from mentorfold.core.mail import MailNotSent, send_templated_mails
 from mentorfold.core.models import Notice
 from mentorfold.programs.models import Term
 
@@ -260,44 +259,45 @@ def match_run_publish_queue(
     return queued
 
 
-def _message(
-    person: _Recipient, *, term: str, decline_days: int, template: Any, url: Callable[[int], str]
-) -> EmailMessage:
-    body = template.render(
-        {
-            "SITE_URL": settings.SITE_URL,
+def _subject(kind: int) -> Callable[[], str]:
+    """Subject of a group of letters, translated when sent (in each recipient's language)."""
+    if kind == 0:
+        return lambda: _("You have a mentor")
+    return lambda: ngettext("You have a new mentee", "You have new mentees", kind)
+
+
+def _letters(
+    claim: list[tuple[int, int]], people: dict[int, _Recipient], url: Callable[[int], str]
+) -> dict[int, list[tuple[int, str, dict[str, Any]]]]:
+    """The claimed people's letters grouped by subject: 0 = a learner told of their mentor, n = n new mentees."""
+    groups: dict[int, list[tuple[int, str, dict[str, Any]]]] = {}
+    for pk, uid in claim:
+        person = people.get(uid)
+        if person is None or not person.email.strip():
+            continue
+        kind = 0 if person.mentors and not person.mentees else len(person.mentees) or 1
+        own = {
             "name": person.name,
-            "term": term,
-            "mentors": [{"name": m, "url": url(pk)} for pk, m in person.mentors],
-            "mentees": [{"name": m, "url": url(pk)} for pk, m in person.mentees],
-            "decline_days": decline_days,
+            "mentors": [{"name": m, "url": url(mpk)} for mpk, m in person.mentors],
+            "mentees": [{"name": m, "url": url(mpk)} for mpk, m in person.mentees],
         }
-    )
-    if person.mentors and not person.mentees:
-        subject = _("You have a mentor")
-    else:
-        subject = ngettext("You have a new mentee", "You have new mentees", len(person.mentees) or 1)
-    return EmailMessage(
-        subject=f"[Mentorfold] {subject}",
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[person.email],
-    )
+        groups.setdefault(kind, []).append((pk, person.email, own))
+    return groups
 
 
 def match_run_publish_mail(*, match_run_id: int, progress: Progress | None = None, batch: int = BATCH) -> int:
     """Send the queued e-mails of a published run in batches; returns how many were sent.
 
-    Each batch is claimed first (``sent_at`` set under the run's row lock, committed), then sent: a task that
-    is retried, or runs twice at once, never sends a claimed e-mail again.
+    Each batch is claimed first (``sent_at`` set under the run's row lock, committed), then sent with
+    ``core.mail.send_templated_mails`` (each person in their own language, one connection per subject): a task
+    that is retried, or runs twice at once, never sends a claimed e-mail again. If sending stops, the claims of
+    the e-mails that did not go out are given back, so a retry sends them.
     """
     report = progress or (lambda percent, message: None)
     run = MatchRun.objects.select_related("term__program").defer("inputs", "result").get(pk=match_run_id)
     people = publication_recipients(run)
-    decline_days = settings_for(run.term).decline_days
-    template = get_template("matching/email/published.txt")
+    shared = {"term": str(run.term), "decline_days": settings_for(run.term).decline_days}
     url = _mentorship_url()
-    term = str(run.term)
     total = PublicationMail.objects.filter(run_id=run.pk, sent_at__isnull=True).count()
     sent = done = 0
     while True:
@@ -311,20 +311,21 @@ def match_run_publish_mail(*, match_run_id: int, progress: Progress | None = Non
             if not claim:
                 break
             PublicationMail.objects.filter(pk__in=[pk for pk, _uid in claim]).update(sent_at=timezone.now())
-        messages = [
-            _message(people[uid], term=term, decline_days=decline_days, template=template, url=url)
-            for _pk, uid in claim
-            if uid in people and people[uid].email
-        ]
-        try:
-            connection = get_connection()
-            connection.open()
-        except Exception:
-            # Nothing of this batch left the building: give the claim back so a retry sends it.
-            PublicationMail.objects.filter(pk__in=[pk for pk, _uid in claim]).update(sent_at=None)
-            raise
-        with connection:
-            sent += connection.send_messages(messages) or 0
+        groups = sorted(_letters(claim, people, url).items())
+        for position, (kind, letters) in enumerate(groups):
+            try:
+                sent += send_templated_mails(
+                    letters=[(email, own) for _pk, email, own in letters],
+                    subject=_subject(kind),
+                    template="matching/email/published.txt",
+                    context=shared,
+                )
+            except MailNotSent as stop:
+                # What did not leave the building goes back to the queue, so a retry sends it.
+                unsent = [pk for pk, _email, _own in letters[stop.sent :]]
+                unsent += [pk for _kind, later in groups[position + 1 :] for pk, _email, _own in later]
+                PublicationMail.objects.filter(pk__in=unsent).update(sent_at=None)
+                raise
         done += len(claim)
         report(
             min(99, int(100 * done / max(total, 1))),

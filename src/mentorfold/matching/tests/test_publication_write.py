@@ -90,3 +90,17 @@ def test_mentorships_and_the_published_state_commit_together(
     assert publication.match_run_publish_write(match_run_id=run.pk, user=coordinator) == 2
     created_by = set(Mentorship.objects.values_list("created_by", "match_run", "status", "site"))
     assert created_by == {(coordinator.pk, run.pk, "active", ranked_term.site.pk)}
+
+
+def test_each_person_is_told_of_their_match_in_their_own_language(
+    ranked_term: Any, coordinator: Any, learner: Any, other_learner: Any, mailoutbox: list[Any]
+) -> None:
+    learner.user.preferred_language = "es"
+    learner.user.save(update_fields=["preferred_language"])
+    run = claimed_run(ranked_term, coordinator)
+    publication.match_run_publish_write(match_run_id=run.pk, user=coordinator)
+    publication.match_run_publish_notify(match_run_id=run.pk)
+    by_address = {m.to[0]: m for m in mailoutbox}
+    assert by_address[learner.user.email].subject == "[Mentorfold] Ya tiene un mentor"
+    assert by_address[other_learner.user.email].subject == "[Mentorfold] You have a mentor"
+    assert len(mailoutbox) == 4 and {len(m.to) for m in mailoutbox} == {1}
