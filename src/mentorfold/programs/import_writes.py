@@ -238,6 +238,4 @@ def make_live(batch_id: int, prepared: Prepared) -> int:
     live = User.objects.filter(
         pk__in=ImportPending.objects.filter(batch_id=batch_id).values("user_id")
     ).update(is_active=True)
-    ImportPendingLanguage.objects.filter(batch_id=batch_id).delete()
-    ImportPending.objects.filter(batch_id=batch_id).delete()
     return live

@@ -18,7 +18,7 @@ from allauth.account.utils import user_pk_to_url_str
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -483,9 +483,11 @@ def import_batches_recover() -> None:
     running = ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING, task_run_id__isnull=False)
     for batch in running.only("pk", "status", "task_run_id"):
         import_batch_reconcile(batch)
-    leftover = ImportPending.objects.filter(batch__status=ImportBatch.Status.FAILED)
+    leftover = ImportPending.objects.filter(
+        batch__status__in=[ImportBatch.Status.FAILED, ImportBatch.Status.DONE]
+    )
     for batch_id in set(leftover.values_list("batch_id", flat=True)[:1000]):
-        import_pending_discard(batch_id=batch_id)
+        import_pending_discard(batch_id=batch_id)  # a finished batch's rows are only forgotten
 
 
 # People removed per transaction when a failed import is cleaned up.
@@ -495,9 +497,13 @@ DISCARD_CHUNK = 1000
 def import_pending_discard(*, batch_id: int, user_ids: Sequence[int] | None = None) -> int:
     """Delete the accounts a batch wrote but never made live (all of them, or only ``user_ids``).
 
-    Only accounts that still have an ``ImportPending`` row are touched: the row is deleted in the same
-    transaction that makes its person live, so a live account is never removed. Short transactions.
+    Never touches a finished batch: its people went live in the transaction that marked it done (its pending
+    rows, if any are left, are only forgotten). Only inactive accounts with a pending row of this batch are
+    removed. Short transactions.
     """
+    if ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.DONE).exists():
+        _forget_pending(batch_id)
+        return 0
     pending = ImportPending.objects.filter(batch_id=batch_id)
     if user_ids is not None:
         ids = list(user_ids)
@@ -507,11 +513,30 @@ def import_pending_discard(*, batch_id: int, user_ids: Sequence[int] | None = No
     removed = 0
     for chunk in chunks:
         with transaction.atomic():
-            mine = pending.filter(user_id__in=chunk).values("user_id")
+            if ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.DONE).exists():
+                return removed  # went live meanwhile: nothing of it is to be removed
+            mine = pending.filter(user_id__in=chunk, user__is_active=False).values("user_id")
             ImportPendingLanguage.objects.filter(batch_id=batch_id, user_id__in=mine).delete()
             EmailAddress.objects.filter(user_id__in=mine).delete()
             removed += User.objects.filter(pk__in=mine, is_active=False).delete()[1].get(User._meta.label, 0)
     return removed
+
+
+# Pending rows of a live batch deleted per transaction.
+FORGET_CHUNK = 5000
+
+
+def _forget_pending(batch_id: int) -> None:
+    """Delete the pending rows of a batch that went live (its people stay), in short transactions."""
+    for model in (ImportPendingLanguage, ImportPending):
+        while True:
+            with transaction.atomic():
+                ids = list(
+                    model.objects.filter(batch_id=batch_id).values_list("pk", flat=True)[:FORGET_CHUNK]
+                )
+                model.objects.filter(pk__in=ids).delete()
+            if len(ids) < FORGET_CHUNK:
+                break
 
 
 # People written per transaction before the batch goes live: each chunk holds the write lock ~0.1 s.
@@ -568,6 +593,7 @@ def import_batch_commit(
             # Someone signed up with one of these addresses meanwhile (the unique index said so).
             _check_not_taken(emails)
         raise
+    _forget_pending(batch.pk)  # after going live: the people stay, the bookkeeping goes
     report(90, _("Everyone is imported; invitations are being sent"))
     return live
 
@@ -594,12 +620,17 @@ def _check_not_taken(emails: list[str]) -> None:
 
 def _check_addresses_free(batch_id: int) -> None:
     """No one else's account holds one of the batch's addresses (as a second address, say)."""
-    pending_users = ImportPending.objects.filter(batch_id=batch_id).values("user_id")
-    taken = list(
-        EmailAddress.objects.filter(email__in=User.objects.filter(pk__in=pending_users).values("email"))
-        .exclude(user_id__in=pending_users)
-        .values_list("email", flat=True)[:5]
+    q = connection.ops.quote_name
+    # Only model table and column names go into the SQL text; the batch id is a parameter.
+    sql = (
+        f"SELECT a.{q('email')} FROM {q(ImportPending._meta.db_table)} p "  # noqa: S608
+        f"JOIN {q(User._meta.db_table)} u ON u.id = p.user_id "
+        f"JOIN {q(EmailAddress._meta.db_table)} a ON a.{q('email')} = u.{q('email')} AND a.user_id <> p.user_id "
+        "WHERE p.batch_id = %s LIMIT 5"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [batch_id])
+        taken = [row[0] for row in cursor.fetchall()]
     if taken:
         raise ValidationError(
             _("These people joined since the preview: %(emails)s. Upload the file again.")

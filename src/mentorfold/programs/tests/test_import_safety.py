@@ -217,7 +217,7 @@ def test_a_finished_import_is_not_marked_failed_when_the_invitations_fail(
     def broken_mail(**kwargs: Any) -> int:
         raise RuntimeError("mail server down")
 
-    monkeypatch.setattr(importing, "send_templated_mail", broken_mail)
+    monkeypatch.setattr(importing, "send_templated_mails", broken_mail)
     batch = importing.import_batch_create(
         actor=coordinator,
         kind="mentors",
