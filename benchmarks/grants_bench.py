@@ -361,7 +361,7 @@ PHASES = {
     "_assignment_state": "state checks",
     "_assignment_data": "read",
     "affinity_matrix": "affinity matrix",
-    "explain_rows": "explanations",
+    "_explanations": "explanations",
 }
 
 

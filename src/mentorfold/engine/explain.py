@@ -15,7 +15,7 @@ import scipy.sparse as sp
 
 from . import assign
 
-__all__ = ["REASONS", "explain_rows"]
+__all__ = ["REASONS", "explain_arrays", "explain_rows"]
 
 REASONS = ("forbidden", "not allowed", "column full", "lower score", "worse for the total")
 Row: TypeAlias = list[tuple[int, float, str]]
@@ -66,6 +66,7 @@ def explain_rows(
     -----
     Dense scores: O(n_rows * n_cols) in chunks of 1,024 rows (one partial sort per chunk), so 10,000 x 1,000
     takes well under a second. Without ``extra_pairs`` each row equals ``assign.explain(assignment, i, top)``.
+    :func:`explain_arrays` gives the same as arrays, without building a Python list per row.
 
     Examples
     --------
@@ -74,18 +75,53 @@ def explain_rows(
     >>> explain_rows(a, top=1)
     [[(0, 3.0, 'column full')], [(1, 0.0, 'column full')]]
     """
+    if sp.issparse(assignment.score):
+        _check_top(top)
+        if _as_pairs(extra_pairs, assignment.n_rows, assignment.n_cols).size:
+            raise ValueError("extra_pairs is only supported for a dense score")
+        return [
+            [(a.column, a.score, a.reason) for a in assign.explain(assignment, i, top=top).alternatives]
+            for i in range(assignment.n_rows)
+        ]
+    cols, vals, reasons = explain_arrays(assignment, top=top, extra_pairs=extra_pairs)
+    return [
+        [(c, v, REASONS[w]) for c, v, w in zip(c_row, v_row, w_row, strict=True) if w >= 0]
+        for c_row, v_row, w_row in zip(cols.tolist(), vals.tolist(), reasons.tolist(), strict=True)
+    ]
+
+
+def _check_top(top: int) -> None:
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
         raise ValueError(f"top must be a whole number >= 1, got {top!r}")
+
+
+def explain_arrays(
+    assignment: assign.Assignment, *, top: int = 3, extra_pairs: npt.ArrayLike | None = None
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int8]]:
+    """:func:`explain_rows` as three ``(n_rows, min(top, n_cols))`` arrays, for a dense score.
+
+    Returns ``(columns, scores, reasons)``: row ``i``'s alternatives in order, ``reasons`` indexing
+    :data:`REASONS`, or -1 where a row has fewer allowed alternatives (the entry is padding).
+
+    Raises
+    ------
+    ValueError
+        As :func:`explain_rows`, and for a sparse score.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = assign.optimal_assignment(np.array([[3.0, 1.0], [4.0, 0.0]]), capacities=[1, 1])
+    >>> cols, vals, why = explain_arrays(a, top=1)
+    >>> cols.tolist(), vals.tolist(), [REASONS[w] for w in why[:, 0]]
+    ([[0], [1]], [[3.0], [0.0]], ['column full', 'column full'])
+    """
+    _check_top(top)
     n, m = assignment.n_rows, assignment.n_cols
     extra = _as_pairs(extra_pairs, n, m)
     mat = assignment.score
     if sp.issparse(mat):
-        if extra.size:
-            raise ValueError("extra_pairs is only supported for a dense score")
-        return [
-            [(a.column, a.score, a.reason) for a in assign.explain(assignment, i, top=top).alternatives]
-            for i in range(n)
-        ]
+        raise ValueError("explain_arrays needs a dense score; use explain_rows")
     score = np.asarray(mat, dtype=np.float64)
     taken = np.concatenate([assignment.pairs, extra]) if extra.size else assignment.pairs
     worst = np.full(n, np.inf)
@@ -94,7 +130,9 @@ def explain_rows(
     full = assignment.loads >= assignment.capacities
     forb = assignment.forbidden
     k = min(top, m)
-    out: list[Row] = []
+    out_cols = np.zeros((n, k), dtype=np.int64)
+    out_vals = np.zeros((n, k), dtype=np.float64)
+    out_why = np.full((n, k), -1, dtype=np.int8)
     for r0 in range(0, n, _CHUNK):
         r1 = min(n, r0 + _CHUNK)
         block = np.array(score[r0:r1], dtype=np.float64, copy=True)
@@ -129,11 +167,8 @@ def explain_rows(
         conflict[taken[sel, 0] - r0, taken[sel, 1]] = False
         is_forbidden = np.take_along_axis(conflict, cand, axis=1)
         reason = np.where(is_forbidden, 0, np.where(full[cand], 2, np.where(vals <= worst[rows], 3, 4)))
-        finite = np.isfinite(vals).tolist()
-        for c_row, v_row, w_row, f_row in zip(
-            cand.tolist(), vals.tolist(), reason.tolist(), finite, strict=True
-        ):
-            out.append(
-                [(c, v, REASONS[w]) for c, v, w, f in zip(c_row, v_row, w_row, f_row, strict=True) if f]
-            )
-    return out
+        finite = np.isfinite(vals)
+        out_cols[r0:r1] = cand
+        out_vals[r0:r1] = np.where(finite, vals, 0.0)
+        out_why[r0:r1] = np.where(finite, reason, -1)
+    return out_cols, out_vals, out_why

@@ -23,7 +23,7 @@ from mentorfold.core.bulk import insert_rows, now_value
 from mentorfold.core.mail import send_templated_mail
 from mentorfold.engine import assign
 from mentorfold.engine.affinity import affinity_matrix
-from mentorfold.engine.explain import explain_rows
+from mentorfold.engine.explain import REASONS, explain_arrays
 
 from . import conflicts as conflict_detection
 from .models import (
@@ -331,9 +331,27 @@ def _assignment_state(cycle: GrantCycle) -> tuple[Any, ...]:
     )
 
 
-def _pairs_array(pairs: list[tuple[int, int]], app_index: dict[int, int], rev_index: dict[int, int]) -> Any:
-    rows = [(app_index[a], rev_index[r]) for a, r in pairs if a in app_index and r in rev_index]
-    return np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+def _pairs_array(pairs: list[tuple[int, int]], app_ids: Any, rev_ids: Any) -> Any:
+    """(application id, reviewer id) pairs as (row, column) indices into the sorted id arrays; pairs whose
+    application or reviewer is not in the solve are dropped. Vectorised (100,000 conflicts in milliseconds)."""
+    ids = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    if ids.size == 0 or app_ids.size == 0 or rev_ids.size == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    rows = np.minimum(np.searchsorted(app_ids, ids[:, 0]), app_ids.shape[0] - 1)
+    cols = np.minimum(np.searchsorted(rev_ids, ids[:, 1]), rev_ids.shape[0] - 1)
+    known = (app_ids[rows] == ids[:, 0]) & (rev_ids[cols] == ids[:, 1])
+    return np.stack((rows[known], cols[known]), axis=1).astype(np.int64)
+
+
+def _explanations(result: Any, kept_idx: Any, app_ids: list[int], rev_ids: list[int]) -> dict[str, list[Any]]:
+    """Per application (id as text), its best reviewers it did not get: [[reviewer id, affinity, code], ...]."""
+    cols, vals, why = explain_arrays(result, top=EXPLAIN_TOP, extra_pairs=kept_idx)
+    codes = [EXPLAIN_CODES[r] for r in REASONS]
+    reviewer = np.asarray(rev_ids, dtype=np.int64)[cols].tolist()
+    return {
+        str(app): [[r, round(v, 4), codes[w]] for r, v, w in zip(r_row, v_row, w_row, strict=True) if w >= 0]
+        for app, r_row, v_row, w_row in zip(app_ids, reviewer, vals.tolist(), why.tolist(), strict=True)
+    }
 
 
 def assignment_run(*, cycle: GrantCycle, actor: Any = None, explain: bool = True) -> AssignmentRun:
@@ -359,8 +377,6 @@ def assignment_run(*, cycle: GrantCycle, actor: Any = None, explain: bool = True
         raise ValidationError(_("There are no reviewers yet. Invite reviewers first."))
     app_ids = [a[0] for a in apps]
     rev_ids = [p[0] for p in profiles]
-    app_index = {pk: i for i, pk in enumerate(app_ids)}
-    rev_index = {uid: j for j, uid in enumerate(rev_ids)}
     n, m = len(apps), len(profiles)
     score = affinity_matrix(
         [f"{a[1]} {a[2]} {a[3]} {a[4]}" for a in apps],
@@ -368,9 +384,9 @@ def assignment_run(*, cycle: GrantCycle, actor: Any = None, explain: bool = True
         [a[4] for a in apps],
         [p[1] for p in profiles],
     )
-    kept = [pair for pair in data.kept if pair[0] in app_index and pair[1] in rev_index]
-    kept_idx = _pairs_array(kept, app_index, rev_index)
-    conflict_idx = _pairs_array(data.conflicts, app_index, rev_index)
+    app_arr, rev_arr = np.asarray(app_ids, dtype=np.int64), np.asarray(rev_ids, dtype=np.int64)
+    kept_idx = _pairs_array(data.kept, app_arr, rev_arr)
+    conflict_idx = _pairs_array(data.conflicts, app_arr, rev_arr)
     full_cap = np.array([reviewer_capacity(cycle, p[2]) for p in profiles], dtype=np.int64)
     demand = np.full(n, cycle.reviewers_per_application, dtype=np.int64)
     np.subtract.at(demand, kept_idx[:, 0], 1)
@@ -399,21 +415,20 @@ def assignment_run(*, cycle: GrantCycle, actor: Any = None, explain: bool = True
             _("The assignment failed its optimality check (%(error)s). Nothing was changed.") % {"error": exc}
         ) from exc
     pairs = result.pairs
-    explanations = (
-        {
-            str(app_ids[i]): [[rev_ids[c], round(v, 4), EXPLAIN_CODES[why]] for c, v, why in alternatives]
-            for i, alternatives in enumerate(explain_rows(result, top=EXPLAIN_TOP, extra_pairs=kept_idx))
-        }
-        if explain
-        else {}
-    )
+    explanations = _explanations(result, kept_idx, app_ids, rev_ids) if explain else {}
     taken = np.concatenate([pairs, kept_idx])
     used = np.unique(taken[:, 1])
     graph = sp.csr_array((np.ones(len(taken)), (taken[:, 0], n + taken[:, 1])), shape=(n + m, n + m))
     _count, labels = connected_components(graph, directed=False)
     n_components = int(np.unique(labels[n + used]).size) if used.size else 0
-    affinity = score[pairs[:, 0], pairs[:, 1]].tolist()
-    rows = [(app_ids[i], rev_ids[j], a) for (i, j), a in zip(pairs.tolist(), affinity, strict=True)]
+    rows = list(
+        zip(
+            app_arr[pairs[:, 0]].tolist(),
+            rev_arr[pairs[:, 1]].tolist(),
+            score[pairs[:, 0], pairs[:, 1]].tolist(),
+            strict=True,
+        )
+    )
     cert = result.certificate
     write_started = time.perf_counter()
     with transaction.atomic():
@@ -444,7 +459,7 @@ def assignment_run(*, cycle: GrantCycle, actor: Any = None, explain: bool = True
             created_by=actor if getattr(actor, "pk", None) else None,
             n_applications=n,
             n_reviewers=m,
-            n_pairs=int(pairs.shape[0]) + len(kept),
+            n_pairs=int(pairs.shape[0]) + int(kept_idx.shape[0]),
             n_conflicts=int(conflict_idx.shape[0]),
             objective=float(result.objective),
             bound=float(cert.bound),

@@ -99,7 +99,7 @@ def test_affinity_solve_and_explanations_run_outside_any_transaction(
     seen: list[bool] = []
     real_solve = assign.optimal_assignment
     real_affinity = reviews.affinity_matrix
-    real_explain = reviews.explain_rows
+    real_explain = reviews.explain_arrays
 
     def watch(real: Any) -> Any:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -110,7 +110,7 @@ def test_affinity_solve_and_explanations_run_outside_any_transaction(
 
     monkeypatch.setattr(assign, "optimal_assignment", watch(real_solve))
     monkeypatch.setattr(reviews, "affinity_matrix", watch(real_affinity))
-    monkeypatch.setattr(reviews, "explain_rows", watch(real_explain))
+    monkeypatch.setattr(reviews, "explain_arrays", watch(real_explain))
     reviews.assignment_run(cycle=small_cycle)
     assert seen == [False, False, False]
 
