@@ -3,7 +3,11 @@ a coordinator exports. Started by ``benchmarks/load/run.sh`` against 127.0.0.1 o
 
 Every write the site confirms is appended to ``LOAD_WRITES`` (JSON lines) so ``verify.py`` can check each one
 is in the database afterwards. Accounts come from ``LOAD_ACCOUNTS`` (written by ``prepare.py``). 5xx responses
-are counted per page into ``LOAD_SUMMARY`` when locust stops.
+are counted per page into ``LOAD_SUMMARY`` when locust stops, with every refusal the site gave by kind.
+
+Exports follow the background-job flow: POST the export button ("export start", 303 to ``/tasks/<id>/``),
+poll the progress page every second for up to a minute ("export progress"), then fetch the file ("export
+download"). A site that still answers the export URL with the file itself gets the old direct GET.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from typing import Any
 
 LOAD_MENTORS = int(os.environ.get("LOAD_MENTORS", "40"))
 LOAD_LEARNERS = int(os.environ.get("LOAD_LEARNERS", "80"))
-LOAD_PAST = int(os.environ.get("LOAD_PAST", "100"))  # past sessions waiting for verification, per mentor
+LOAD_PAST = int(os.environ.get("LOAD_PAST", "200"))  # past sessions waiting for verification, per mentor
 FUTURE_DAYS = 100
 DAY_HOURS = (8, 13)  # slot start hours, local time; slots last 2 hours (past ones 1 hour)
 
