@@ -1,8 +1,8 @@
 """The writes of an import: people are written not yet live in short chunks, then made live at once.
 
 ``importing.import_batch_commit`` drives these: ``prepare_people`` turns the checked rows into database values
-outside any transaction, ``write_chunk`` writes a chunk of inactive accounts (no role, no profile) with an
-``ImportPending`` row each, and ``make_live`` gives the whole batch roles, profiles and languages and activates
+outside any transaction, ``write_chunk`` writes a chunk of inactive accounts (with their role, but no profile) and an
+``ImportPending`` row each, and ``make_live`` gives the whole batch profiles and languages and activates
 it with a fixed number of set-based statements.
 """
 
@@ -115,7 +115,7 @@ class Prepared:
 
 def prepare_people(batch: ImportBatch) -> Prepared:
     rows = batch.rows
-    # Not live until the whole batch is written: inactive, no role, no profile (see ImportPending).
+    # Not live until the whole batch is written: inactive, no profile (see ImportPending).
     users = [(r["email"], User(email=r["email"], full_name=r["full_name"], is_active=False)) for r in rows]
     for _email, user in users:
         user.set_unusable_password()
@@ -167,6 +167,12 @@ def write_chunk(batch: ImportBatch, prepared: Prepared, start: int, stop: int, *
         for part in (prepared.addresses.part(start, stop), prepared.pending.part(start, stop)):
             part.fill("user_id", by_email)
             part.execute()
+        # The role can come now: roles matter only to a signed-in person, and these accounts cannot sign in.
+        insert_rows(
+            User.groups.through,
+            ["user_id", "group_id"],
+            [(pk, prepared.group_id) for pk in by_email.values()],
+        )
         insert_rows(
             ImportPendingLanguage,
             ["batch_id", "user_id", "language_id"],
@@ -183,7 +189,7 @@ _PROFILE_FROM_PENDING = {
 
 
 def make_live(batch_id: int, prepared: Prepared) -> int:
-    """Give the batch's pending people roles, profiles and languages and activate them; returns the count.
+    """Give the batch's pending people profiles and languages and activate them; returns the count.
 
     A fixed number of set-based statements (INSERT … SELECT from the pending rows), whatever the batch size.
     """
@@ -209,14 +215,8 @@ def make_live(batch_id: int, prepared: Prepared) -> int:
     columns = [model._meta.get_field(name).column for name in per_row] + [c for c, _v in constants]
     values = [*per_row.values(), *(["%s"] * len(constants))]
     through = model.languages.through
-    groups = User.groups.through
     # Only model table and column names go into the SQL text; every value is a parameter.
     statements = [
-        (
-            f"INSERT INTO {q(groups._meta.db_table)} (user_id, group_id) "  # noqa: S608
-            f"SELECT p.user_id, %s FROM {pending} p WHERE p.batch_id = %s",
-            [prepared.group_id, batch_id],
-        ),
         (
             f"INSERT INTO {profile} ({', '.join(q(c) for c in columns)}) SELECT {', '.join(values)} "  # noqa: S608
             f"FROM {pending} p LEFT JOIN (SELECT name, MAX(id) AS id FROM {org} WHERE kind = %s GROUP BY name) o "

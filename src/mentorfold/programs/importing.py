@@ -549,7 +549,7 @@ def import_batch_commit(
     """Create everyone in the batch, all or nothing, without ever holding the write lock for long.
 
     The rows were parsed and checked at upload; here they are re-checked and turned into database values
-    outside any transaction. Then accounts are written in short chunks, not yet live (inactive, no role, no
+    outside any transaction. Then accounts are written in short chunks, not yet live (inactive, no
     profile: invisible to every page, count, export and to sign-in), and finally one short transaction makes
     the whole batch live with a few set-based statements, after re-checking that the batch is still to be run
     and that nobody took one of the addresses meanwhile. On any failure what was written is removed; a killed

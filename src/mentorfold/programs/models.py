@@ -458,9 +458,9 @@ class ImportWelcome(models.Model):
 class ImportPending(models.Model):
     """A person an import has written but not yet made live.
 
-    An import writes its people in short chunks: each chunk creates inactive accounts (no role, no profile, so
-    no page, count, export or matching sees them, and nobody can sign in) and one row here with the profile's
-    values. When every chunk is written, one short transaction gives them roles and profiles and activates
+    An import writes its people in short chunks: each chunk creates inactive accounts (no profile, so no page,
+    count, export or matching sees them, and nobody can sign in) and one row here with the profile's
+    values. When every chunk is written, one short transaction gives them profiles and activates
     them (``importing.import_batch_commit``); these rows are deleted right after. A failed or killed import
     leaves rows here; they and their accounts are removed (``importing.import_pending_discard``).
     """
