@@ -222,7 +222,9 @@ def publication_can_retry(run: MatchRun) -> bool:
     }
     if run.status == MatchRun.Status.PUBLISHING:
         return not run.publish_task_run_id or str(run.publish_task_run_id) in failed
-    return run.status == MatchRun.Status.PUBLISHED and str(run.mail_task_run_id) in failed
+    # Published, but the task stopped before everyone was told (its worker died while queueing), or mailing
+    # stopped: publishing again writes nothing and tells only the people not yet told.
+    return run.status == MatchRun.Status.PUBLISHED and bool(failed)
 
 
 def _require_failed_publication(match_run: MatchRun) -> None:

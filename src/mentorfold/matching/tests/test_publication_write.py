@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from mentorfold.core.models import AuditEvent
+from mentorfold.core.models import AuditEvent, Notice, TaskRun
 from mentorfold.matching import publication, services
 from mentorfold.matching.models import MatchRun, Mentorship
 from mentorfold.programs.models import MentorTermOptIn
@@ -104,3 +104,28 @@ def test_each_person_is_told_of_their_match_in_their_own_language(
     assert by_address[learner.user.email].subject == "[Mentorfold] Ya tiene un mentor"
     assert by_address[other_learner.user.email].subject == "[Mentorfold] You have a mentor"
     assert len(mailoutbox) == 4 and {len(m.to) for m in mailoutbox} == {1}
+
+
+def test_a_publication_whose_worker_died_after_the_write_can_be_finished(
+    ranked_term: Any, coordinator: Any, mailoutbox: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    run = services.match_run_execute(
+        match_run=MatchRun.objects.create(term=ranked_term, method="stable", seed=1)
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        services.match_run_publish_start(match_run=run, user=coordinator)
+    run.refresh_from_db()
+    # The worker wrote the mentorships, then died before queueing anyone; restart recovery failed its job.
+    publication.match_run_publish_write(match_run_id=run.pk, user=coordinator)
+    TaskRun.objects.filter(pk=run.publish_task_run_id).update(status=TaskRun.Status.FAILED)
+    run.refresh_from_db()
+    assert run.status == MatchRun.Status.PUBLISHED and run.mail_task_run_id is None
+    assert services.publication_can_retry(run)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.match_run_publish_start(match_run=run, user=coordinator)
+    assert Mentorship.objects.filter(match_run=run).count() == 2
+    assert len(mailoutbox) == 4 and len({m.to[0] for m in mailoutbox}) == 4
+    assert Notice.objects.count() == 4
+    run.refresh_from_db()
+    assert not services.publication_can_retry(run)  # finished: nothing to start again
