@@ -24,9 +24,16 @@ def test_personal_pages_are_never_stored(client: Any, learner: Any, url_name: st
     assert {"no-store", "private"} <= _directives(response)
 
 
-def test_a_coordinator_export_is_never_stored(client: Any, coordinator: Any) -> None:
+def test_a_coordinator_export_is_never_stored(
+    client: Any, coordinator: Any, settings: Any, tmp_path: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from mentorfold.core.models import TaskRun
+
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
     client.force_login(coordinator)
-    response = client.get("/programs/manage/export/learners.csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/programs/manage/export/learners.csv")
+    response = client.get(TaskRun.objects.get().result["url"])
     assert response.status_code == 200
     assert {"no-store", "private"} <= _directives(response)
 
