@@ -3,7 +3,10 @@
 Builds the same term as ``matching_bench.py`` (5,000 mentors, 20,000 learners) in a fresh temporary SQLite
 database, runs the stable match, then times the publication exactly as the page starts it:
 the request (claim + queue the task: no mail), then the task's two steps — writing the mentorships in one
-insert, and telling every person once (e-mails handed to the mail backend in batches, notices, sent-log).
+short transaction (``INSERT … SELECT``), and queueing notices and the sent-log in batches — then the mail task
+(e-mails handed to the mail backend in claimed batches). Every outermost transaction is timed with
+``txn_probe``; the longest (target: 1 s) is reported with CPU seconds and the load average, since the machine
+may be shared.
 Mail goes to Django's in-memory backend, standing for the queue of a real mail server. Target: the task
 under 10 s. Writes ``benchmarks/results/publication.json`` (``publication_quick.json`` with ``--quick``).
 """
@@ -41,6 +44,7 @@ def child(size: str, seed: int) -> dict[str, Any]:
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
     from matching_bench import build  # the same synthetic term as the match-run benchmark
+    from txn_probe import TransactionProbe
 
     from mentorfold.accounts.models import MentorProfile, User
     from mentorfold.core.models import Notice
@@ -66,17 +70,33 @@ def child(size: str, seed: int) -> dict[str, Any]:
         match_run=MatchRun.objects.create(term_id=info["term_id"], method="stable", seed=seed)
     )
 
+    # Every outermost transaction is timed (txn_probe): the longest is how long another writer can wait.
+    probes: dict[str, Any] = {}
+    cpu: dict[str, float] = {}
+
+    def timed(name: str, fn: Any) -> Any:
+        probe = TransactionProbe()
+        started = time.process_time()
+        with probe:
+            value = fn()
+        cpu[name] = round(time.process_time() - started, 3)
+        probes[name] = probe
+        return value
+
+    load_before = [round(x, 2) for x in os.getloadavg()]
     # 1. What the click does in the request: claim the run (the task itself is queued on commit).
     t0 = time.perf_counter()
     with CaptureQueriesContext(connection) as request_q:
-        publication.match_run_publish_claim(match_run=run, user=coordinator)
+        timed("request", lambda: publication.match_run_publish_claim(match_run=run, user=coordinator))
     t1 = time.perf_counter()
     # 2. The task: write the mentorships, then tell everyone.
     with CaptureQueriesContext(connection) as write_q:
-        created = publication.match_run_publish_write(match_run_id=run.pk, user=coordinator)
+        created = timed(
+            "write", lambda: publication.match_run_publish_write(match_run_id=run.pk, user=coordinator)
+        )
     t2 = time.perf_counter()
     with CaptureQueriesContext(connection) as queue_q:
-        queued = publication.match_run_publish_queue(match_run_id=run.pk)
+        queued = timed("queue", lambda: publication.match_run_publish_queue(match_run_id=run.pk))
     t3 = time.perf_counter()
     # 3. The mail task: every queued e-mail rendered and handed to the mail backend in batches.
     with CaptureQueriesContext(connection) as mail_q:
@@ -88,14 +108,21 @@ def child(size: str, seed: int) -> dict[str, Any]:
             sent = prof.runcall(publication.match_run_publish_mail, match_run_id=run.pk)
             pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(25)
         else:
-            sent = publication.match_run_publish_mail(match_run_id=run.pk)
+            sent = timed("mail", lambda: publication.match_run_publish_mail(match_run_id=run.pk))
     t4 = time.perf_counter()
     # 4. A retry of both tasks: nothing written, nobody queued or mailed again.
     before = len(mail.outbox)
-    publication.match_run_publish_write(match_run_id=run.pk, user=coordinator)
-    again = publication.match_run_publish_queue(match_run_id=run.pk)
-    again += publication.match_run_publish_mail(match_run_id=run.pk)
+
+    def retry() -> int:
+        publication.match_run_publish_write(match_run_id=run.pk, user=coordinator)
+        again = publication.match_run_publish_queue(match_run_id=run.pk)
+        return again + publication.match_run_publish_mail(match_run_id=run.pk)
+
+    again = timed("retry", retry)
     t5 = time.perf_counter()
+    load_after = [round(x, 2) for x in os.getloadavg()]
+    longest_name = max(probes, key=lambda name: probes[name].longest)
+    transactions = {name: probe.report() for name, probe in probes.items()}
     return {
         "size": size,
         "mentors": n_m,
@@ -122,6 +149,11 @@ def child(size: str, seed: int) -> dict[str, Any]:
         "mail_queries": len(mail_q.captured_queries),
         "retry_s": round(t5 - t4, 3),
         "retry_emails": again + (len(mail.outbox) - before),
+        "cpu_s": cpu,
+        "task_cpu_s": round(cpu["write"] + cpu["queue"], 3),
+        "longest_transaction_per_step": transactions,
+        "longest_write_transaction": {**transactions[longest_name], "step": longest_name},
+        "load_average": {"before": load_before, "after": load_after},
     }
 
 
@@ -190,6 +222,12 @@ def main() -> int:
         f"mail task: {result['emails']:,} e-mails in {result['mail_s']:.2f} s ({result['mail_queries']} queries)"
     )
     print(f"retry: {result['retry_s']:.2f} s, e-mails sent again: {result['retry_emails']}")
+    print(f"CPU seconds per step: {result['cpu_s']} (load average {result['load_average']})")
+    longest = result["longest_write_transaction"]
+    print(
+        f"longest write transaction: {longest['seconds']:.3f} s wall, {longest['cpu_seconds']:.3f} s CPU "
+        f"in {longest['step']} ({longest['where']}); under 1 s: {'yes' if longest['seconds'] <= 1 else 'NO'}"
+    )
     ok = result["retry_emails"] == 0 and result["emails"] == result["sent_log_rows"]
     if not args.quick:
         ok = ok and result["task_s"] < TARGET_S
