@@ -32,7 +32,7 @@ from mentorfold.core.mail import MailNotSent, send_templated_mails
 from mentorfold.core.models import TaskRun
 from mentorfold.core.tracking import task_run_start
 
-from .import_writes import make_live, prepare_people, write_chunk
+from .import_writes import make_live, prepare_people, without_gc_pauses, write_chunk
 from .models import ImportBatch, ImportPending, ImportPendingLanguage, ImportWelcome
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -570,7 +570,7 @@ def import_batch_commit(
         for start in range(0, len(emails), IMPORT_CHUNK):
             report(20 + 70 * start // max(len(emails), 1), _("Creating accounts and profiles"))
             written += write_chunk(batch, prepared, start, start + IMPORT_CHUNK, first=not start)
-        with transaction.atomic():
+        with transaction.atomic(), without_gc_pauses():
             # Claim (a conditional UPDATE: it also locks the batch): a batch marked failed meanwhile, or
             # already run, stays as it is and this import is undone below.
             claimed = ImportBatch.objects.filter(
@@ -701,7 +701,7 @@ def import_welcome_send(
     sent = 0
     for start in range(0, len(emails), batch_size):
         chunk = emails[start : start + batch_size]
-        with transaction.atomic():
+        with transaction.atomic(), without_gc_pauses():
             ImportBatch.objects.select_for_update().filter(pk=batch_id).values_list("pk", flat=True).first()
             done = set(
                 ImportWelcome.objects.filter(batch_id=batch_id, user__email__in=chunk).values_list(

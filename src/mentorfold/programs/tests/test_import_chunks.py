@@ -7,9 +7,11 @@ meanwhile or a killed worker leaves nothing live and (after recovery) nothing be
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import subprocess
 import sys
+import threading
 from typing import Any
 
 import pytest
@@ -312,3 +314,54 @@ def test_bookkeeping_left_by_a_worker_killed_right_after_going_live_never_remove
     assert LearnerProfile.objects.filter(user__email__startswith=PREFIX).count() == 7
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.DONE
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_of_one_batch_at_once_import_everyone_once(coordinator: Any, small_chunks: None) -> None:
+    batch = _batch(coordinator)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            outcomes.append(str(importing.import_batch_commit(batch=batch, actor=coordinator)))
+        except ValidationError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["7", "refused"]
+    assert User.objects.filter(email__startswith=PREFIX, is_active=True).count() == 7
+    assert LearnerProfile.objects.filter(user__email__startswith=PREFIX).count() == 7
+    assert not ImportPending.objects.exists()
+
+
+def test_no_garbage_collection_pause_lengthens_a_write_transaction(
+    coordinator: Any, small_chunks: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch = _batch(coordinator)
+    seen: list[bool] = []
+    real_make_live, real_insert_rows = importing.make_live, import_writes.insert_rows
+
+    def make_live(*args: Any) -> int:
+        seen.append(gc.isenabled())
+        return real_make_live(*args)
+
+    def insert_rows(*args: Any) -> None:
+        seen.append(gc.isenabled())
+        real_insert_rows(*args)
+
+    monkeypatch.setattr(importing, "make_live", make_live)
+    monkeypatch.setattr(import_writes, "insert_rows", insert_rows)
+    assert gc.isenabled()
+    importing.import_batch_commit(batch=batch, actor=coordinator)
+    assert seen and not any(seen)
+    assert gc.isenabled()
