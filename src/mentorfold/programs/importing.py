@@ -512,7 +512,7 @@ def import_pending_discard(*, batch_id: int, user_ids: Sequence[int] | None = No
         chunks = iter(lambda: list(pending.values_list("user_id", flat=True)[:DISCARD_CHUNK]), [])
     removed = 0
     for chunk in chunks:
-        with transaction.atomic():
+        with transaction.atomic(), without_gc_pauses():
             if ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.DONE).exists():
                 return removed  # went live meanwhile: nothing of it is to be removed
             mine = pending.filter(user_id__in=chunk, user__is_active=False).values("user_id")
@@ -523,14 +523,14 @@ def import_pending_discard(*, batch_id: int, user_ids: Sequence[int] | None = No
 
 
 # Pending rows of a live batch deleted per transaction.
-FORGET_CHUNK = 5000
+FORGET_CHUNK = 2000
 
 
 def _forget_pending(batch_id: int) -> None:
     """Delete the pending rows of a batch that went live (its people stay), in short transactions."""
     for model in (ImportPendingLanguage, ImportPending):
         while True:
-            with transaction.atomic():
+            with transaction.atomic(), without_gc_pauses():
                 ids = list(
                     model.objects.filter(batch_id=batch_id).values_list("pk", flat=True)[:FORGET_CHUNK]
                 )
