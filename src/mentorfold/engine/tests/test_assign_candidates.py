@@ -158,3 +158,34 @@ def test_the_sampled_path_on_small_problems_matches_the_milp_optimum(problem: Pr
             assert_feasible(a, problem, partial=partial)
             assert a.objective == pytest.approx(expected, abs=1e-6)
             assert a.verify() <= a.certificate.tolerance
+
+
+def _solve_counting(
+    monkeypatch: pytest.MonkeyPatch, score: Any, forbidden: Any, cap: Any
+) -> tuple[Any, dict]:
+    per_size: dict[int, int] = {}
+    real = assign_flow._solve_flow
+
+    def counting(rows: Any, cols: Any, vals: Any, n_rows: int, *args: Any, **kwargs: Any) -> Any:
+        per_size[n_rows] = per_size.get(n_rows, 0) + 1
+        return real(rows, cols, vals, n_rows, *args, **kwargs)
+
+    monkeypatch.setattr(assign_candidates, "_solve_flow", counting)
+    result = optimal_assignment(score, cap, 3, forbidden=forbidden)
+    assert result.certificate.is_optimal
+    assert result.verify() <= result.certificate.tolerance
+    return result, per_size
+
+
+def test_price_samples_stop_after_one_pricing_round(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sampled prices are only a starting point: each sample level solves at most _SAMPLE_SOLVES times (this
+    instance's smallest sample needs 4 uncapped), while the full problem still runs to its proof."""
+    score, forbidden, cap = twin_instance(1, n=3000, profiles=60, twins=5)
+    capped, per_size = _solve_counting(monkeypatch, score, forbidden, cap)
+    samples = {size: count for size, count in per_size.items() if size < score.shape[0]}
+    assert len(samples) == 3
+    assert max(samples.values()) <= assign_candidates._SAMPLE_SOLVES == 2
+    monkeypatch.setattr(assign_candidates, "_SAMPLE_SOLVES", None)
+    uncapped, per_size_uncapped = _solve_counting(monkeypatch, score, forbidden, cap)
+    assert sum(per_size_uncapped.values()) > sum(per_size.values())
+    assert capped.objective == pytest.approx(uncapped.objective, abs=1e-9)
