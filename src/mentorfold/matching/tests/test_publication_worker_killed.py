@@ -1,5 +1,7 @@
-"""A real task worker killed in the middle of a publication: after a restart the publication can be finished,
-and every person gets exactly one notice and one e-mail."""
+"""A real task worker killed in the middle of a publication or a match run, and what a restart leaves.
+
+Publication: it can be started again and every person gets exactly one notice and one e-mail. Match run: the
+next run the worker takes marks the half-written one failed and removes its rows."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from mentorfold.core.tracking import task_run_start
 from mentorfold.matching import publication, services
 from mentorfold.matching.models import MatchRun
 
-from .slow_publication import PAUSED, slow_publish
+from .slow_publication import PAUSED, slow_match_run, slow_publish
 
 MANAGE = str(Path(django_settings.BASE_DIR) / "manage.py")
 
@@ -133,4 +135,60 @@ def test_a_worker_killed_mid_publication_is_finished_after_restart_telling_each_
     assert one("SELECT COUNT(*), COUNT(DISTINCT user_id) FROM core_notice") == (4, 4)
     assert one("SELECT COUNT(*) FROM matching_mentorship") == (2,)
     assert one("SELECT COUNT(*) FROM matching_publicationmail WHERE sent_at IS NOT NULL") == (4,)
+    db.close()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="the worker runs against a copy of the SQLite test DB"
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_match_run_leaves_it_failed_without_rows_once_the_next_run_starts(
+    settings: Any, worker: dict[str, Any], ranked_term: Any
+) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    run = MatchRun.objects.create(term=ranked_term, method="stable", seed=1)
+    job = task_run_start(
+        task=slow_match_run, kind="matching.run", label="Run", user=None, match_run_id=run.pk
+    )
+    MatchRun.objects.filter(pk=run.pk).update(task_run_id=job.pk)
+    copy_test_database_to_file(worker["db"])
+    db = sqlite3.connect(worker["db"], timeout=20)
+
+    def one(sql: str, *params: Any) -> Any:
+        return db.execute(sql, params).fetchone()
+
+    def run_state(pk: int) -> tuple[str, str]:
+        return one("SELECT status, message FROM matching_matchrun WHERE id = ?", pk)
+
+    first = worker["start"]()
+    wait_for(
+        lambda: one("SELECT message FROM core_taskrun WHERE id = ?", job.pk.hex) == (PAUSED,),
+        timeout=60,
+        what="the run to write its first batch",
+    )
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    assert run_state(run.pk)[0] == "running"
+    assert one("SELECT COUNT(*) FROM matching_matchassignment WHERE run_id = ?", run.pk) == (1,)
+
+    second = worker["start"]()
+    wait_for(
+        lambda: one("SELECT status FROM core_taskrun WHERE id = ?", job.pk.hex) == ("failed",),
+        timeout=60,
+        what="the restarted worker to fail the job",
+    )
+    # The coordinator starts a new run; the worker tidies up the dead one before running it.
+    out = worker["shell"](
+        "from mentorfold.matching import services\n"
+        "from mentorfold.programs.models import Term\n"
+        f"term = Term.objects.get(pk={ranked_term.pk})\n"
+        "print(services.match_run_create(term=term, method='stable', seed=2, user=None).pk)\n"
+    )
+    new = int(out.strip().splitlines()[-1])
+    wait_for(lambda: run_state(new)[0] == "succeeded", timeout=90, what="the new run to finish")
+    assert second.poll() is None
+    status, message = run_state(run.pk)
+    assert status == "failed" and "worker stopped" in message
+    assert one("SELECT COUNT(*) FROM matching_matchassignment WHERE run_id = ?", run.pk) == (0,)
+    assert one("SELECT COUNT(*) FROM matching_matchassignment WHERE run_id = ?", new) == (2,)
     db.close()
