@@ -6,7 +6,8 @@ A backup is one folder::
         manifest.json       migration state, row counts per table, sha256 of every file below
         database.sqlite3    SQLite: a page-by-page copy made with the online backup API
         database.pgdump     PostgreSQL: ``pg_dump --format=custom``
-        files/...           the private uploads folder (``PRIVATE_MEDIA_ROOT``)
+        files/...           the private uploads folder (``PRIVATE_MEDIA_ROOT``), without the coordinators'
+                            export files (copies of the database kept 24 hours; a restore leaves none)
 
 The folder is written under a temporary name and renamed when complete, so a half-written backup never
 looks finished. Restore checks everything it can before it touches anything: every hash, and that the
@@ -81,6 +82,17 @@ def _walk_files(root: Path) -> Iterator[Path]:
             path = Path(dirpath) / name
             if path.is_file() and not path.is_symlink():
                 yield path
+
+
+# Top-level folders of the private uploads that are not saved: coordinator exports (``programs.exporting``)
+# are short-lived copies of what the database already holds, and a backup should not keep personal data longer.
+NOT_SAVED = frozenset({"exports"})
+
+
+def _private_files(root: Path) -> Iterator[Path]:
+    for path in _walk_files(root):
+        if path.relative_to(root).parts[0] not in NOT_SAVED:
+            yield path
 
 
 def _private_root() -> Path:
@@ -241,7 +253,7 @@ def backup_create(*, output_dir: Path, using: str = "default") -> Path:
         else:
             raise BackupError(f"Backups support SQLite and PostgreSQL, not {conn.vendor}.")
         source = _private_root()
-        for path in _walk_files(source):
+        for path in _private_files(source):
             target = work / FILES_DIR / path.relative_to(source)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)

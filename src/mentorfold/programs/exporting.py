@@ -241,5 +241,6 @@ def export_file_make(*, run: TaskRun, kind: str, fmt: str, actor_id: int) -> dic
         )
         % {"n": total},
         "url": reverse("programs:export_download", args=[run.pk]),
+        "download": True,  # the progress page names the link "Download the file"
         "rows": total,
     }

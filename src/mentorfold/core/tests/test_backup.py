@@ -177,3 +177,13 @@ def test_backup_keep_deletes_only_the_oldest_complete_backups(private_root: Path
     newest = Path(out.getvalue().strip().splitlines()[-1])
     left = sorted(p.name for p in (tmp_path / "backups").iterdir())
     assert left == sorted([made[2].name, newest.name, "notes"])
+
+
+def test_coordinator_export_files_are_not_saved_in_a_backup(private_root: Path, tmp_path: Path) -> None:
+    (private_root / "exports").mkdir()
+    (private_root / "exports" / "0b6f2a5e-learners.csv").write_text("email\nana@example.org\n")
+    folder = _backup(tmp_path)
+    saved = json.loads((folder / "manifest.json").read_text())["files"]
+    assert "files/top.txt" in saved
+    assert not [name for name in saved if "exports" in name]
+    assert not (folder / "files" / "exports").exists()

@@ -292,3 +292,35 @@ def test_starting_and_downloading_cost_the_same_queries_for_3_and_30_people(
     with django_assert_max_num_queries(8):
         response = client.get(url)
     assert len(list(load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.values)) == 31
+
+
+def test_the_progress_page_names_the_link_download_the_file(
+    client: Any, coordinator: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    client.force_login(coordinator)
+    response = _start(client, "learners", "csv", django_capture_on_commit_callbacks)
+    page = client.get(response["Location"]).content.decode()
+    assert "Download the file" in page and "See the result" not in page
+
+
+def test_the_hourly_command_deletes_only_files_older_than_a_day(
+    client: Any, coordinator: Any, django_capture_on_commit_callbacks: Any, _private_files: Path
+) -> None:
+    from django.core.management import call_command
+
+    client.force_login(coordinator)
+    _start(client, "learners", "csv", django_capture_on_commit_callbacks)
+    TaskRun.objects.update(finished_at=timezone.now() - timedelta(minutes=1))
+    _start(client, "mentors", "csv", django_capture_on_commit_callbacks)
+
+    def file_of(kind: str) -> Path:
+        run = TaskRun.objects.get(kind=exporting.export_run_kind(kind, "csv"))
+        return _private_files / exporting.export_storage_name(run, "csv")
+
+    old, new = file_of("learners"), file_of("mentors")
+    day_old = time.time() - 25 * 3600
+    os.utime(old, (day_old, day_old))
+    out = io.StringIO()
+    call_command("delete_old_exports", stdout=out)
+    assert not old.exists() and new.exists()
+    assert out.getvalue().startswith("1 ")
