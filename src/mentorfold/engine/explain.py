@@ -138,7 +138,12 @@ def explain_arrays(
         block = np.array(score[r0:r1], dtype=np.float64, copy=True)
         sel = (taken[:, 0] >= r0) & (taken[:, 0] < r1)
         block[taken[sel, 0] - r0, taken[sel, 1]] = -np.inf
-        cand = np.argpartition(-block, k - 1, axis=1)[:, :k] if k < m else np.tile(np.arange(m), (r1 - r0, 1))
+        if k < m:  # the k best, and the (k+1)-th: equal to the k-th means a tie across the cut-off
+            part = np.argpartition(-block, (k - 1, k), axis=1)
+            cand = part[:, :k]
+            after = np.take_along_axis(block, part[:, k : k + 1], axis=1)[:, 0]
+        else:
+            cand = np.tile(np.arange(m), (r1 - r0, 1))
         vals = np.take_along_axis(block, cand, axis=1)
         # Order by score, then column, as assign.explain; rows with a tie at the cut-off sort fully.
         order = np.lexsort((cand, -vals), axis=1)
@@ -146,7 +151,7 @@ def explain_arrays(
         vals = np.take_along_axis(vals, order, axis=1)
         if k < m:
             cut = vals[:, -1]
-            tied = np.flatnonzero((block >= cut[:, None]).sum(axis=1) > k)
+            tied = np.flatnonzero(after >= cut)
             if tied.size:  # a tie at the cut-off: the lowest columns among the tied values, all rows at once
                 sub, c = block[tied], cut[tied, None]
                 eq = sub == c
@@ -157,15 +162,16 @@ def explain_arrays(
                 cand[tied] = np.take_along_axis(cols, order, axis=1)
                 vals[tied] = np.take_along_axis(tv, order, axis=1)
         rows = np.arange(r0, r1)[:, None]
-        # Listed conflicts of this chunk (pairs held outside the solve are not conflicts), looked up densely.
-        conflict = np.zeros((r1 - r0, m), dtype=bool)
-        if forb is not None:
+        # Listed conflicts among the candidates, by sorted keys (pairs held outside the solve are -inf in the
+        # block, so never listed: they need no exception here).
+        is_forbidden = np.zeros(cand.shape, dtype=bool)
+        if forb is not None and forb.indptr[r1] > forb.indptr[r0]:
             lo, hi = forb.indptr[r0], forb.indptr[r1]
-            conflict[
-                np.repeat(np.arange(r1 - r0), np.diff(forb.indptr[r0 : r1 + 1])), forb.indices[lo:hi]
-            ] = True
-        conflict[taken[sel, 0] - r0, taken[sel, 1]] = False
-        is_forbidden = np.take_along_axis(conflict, cand, axis=1)
+            f_keys = np.repeat(np.arange(r1 - r0, dtype=np.int64), np.diff(forb.indptr[r0 : r1 + 1])) * m
+            f_keys += forb.indices[lo:hi]
+            q = np.arange(r1 - r0, dtype=np.int64)[:, None] * m + cand
+            pos = np.minimum(np.searchsorted(f_keys, q), f_keys.shape[0] - 1)
+            is_forbidden = f_keys[pos] == q
         reason = np.where(is_forbidden, 0, np.where(full[cand], 2, np.where(vals <= worst[rows], 3, 4)))
         finite = np.isfinite(vals)
         out_cols[r0:r1] = cand
