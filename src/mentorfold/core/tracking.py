@@ -160,6 +160,22 @@ def task_runs_recover(*, stale_after: timedelta = DEFAULT_STALE_AFTER) -> list[s
     return sorted(set(marked))
 
 
+# Apps register how they settle their own records once jobs are marked failed (a match run left "running", an
+# import's not-yet-live accounts), from AppConfig.ready(); ``manage.py worker`` runs them at start.
+_recoveries: list[Callable[[], object]] = []
+
+
+def register_recovery(recover: Callable[[], object]) -> None:
+    if recover not in _recoveries:
+        _recoveries.append(recover)
+
+
+def app_records_recover() -> None:
+    """Run every app's recovery (after ``task_runs_recover``); each is cheap when there is nothing to do."""
+    for recover in _recoveries:
+        recover()
+
+
 def _fail_run(run_id: str, message: str, now: Any) -> list[str]:
     updated = TaskRun.objects.filter(
         pk=run_id, status__in=[TaskRun.Status.QUEUED, TaskRun.Status.RUNNING]

@@ -10,10 +10,13 @@ class MatchingConfig(AppConfig):
 
     def ready(self) -> None:
         from mentorfold.core.registry import NavItem, register_nav, register_panels
+        from mentorfold.core.tracking import register_recovery
 
         from .dashboard import panels
+        from .running import match_runs_recover
 
         register_panels(panels)
+        register_recovery(match_runs_recover)
         register_nav(
             NavItem(
                 label=_("Matching"),

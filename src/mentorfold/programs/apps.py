@@ -12,10 +12,13 @@ class ProgramsConfig(AppConfig):
     def ready(self) -> None:
         from mentorfold.accounts.models import Role
         from mentorfold.core.registry import NavItem, register_nav, register_panels
+        from mentorfold.core.tracking import register_recovery
 
         from .dashboard import panels
+        from .importing import import_batches_recover
 
         register_panels(panels)
+        register_recovery(import_batches_recover)
         register_nav(
             NavItem(
                 label=_("Programs"),

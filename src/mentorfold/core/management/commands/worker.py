@@ -14,7 +14,12 @@ from typing import Any
 from django.core.management.base import CommandParser
 from django_tasks_db.management.commands.db_worker import Command as DBWorkerCommand
 
-from mentorfold.core.tracking import DEFAULT_STALE_AFTER, task_runs_recover, worker_identity
+from mentorfold.core.tracking import (
+    DEFAULT_STALE_AFTER,
+    app_records_recover,
+    task_runs_recover,
+    worker_identity,
+)
 
 
 class Command(DBWorkerCommand):
@@ -35,4 +40,5 @@ class Command(DBWorkerCommand):
         marked = task_runs_recover(stale_after=timedelta(minutes=stale_after_minutes))
         if marked:
             self.stderr.write(f"Marked {len(marked)} interrupted job(s) failed: {', '.join(marked)}")
+        app_records_recover()  # e.g. a match run or an import its dead job left half-written
         super().handle(*args, worker_id=worker_id or worker_identity(), **options)
