@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from mentorfold.accounts import selectors
 from mentorfold.accounts.models import LearnerProfile, Organization, User
@@ -28,7 +29,7 @@ from mentorfold.accounts.tests.factories import LanguageFactory, UserFactory
 from mentorfold.core.models import TaskRun
 from mentorfold.core.tracking import task_runs_recover, worker_identity
 from mentorfold.programs import exporting, import_writes, importing
-from mentorfold.programs.models import ImportBatch, ImportPending, ImportPendingLanguage
+from mentorfold.programs.models import ImportBatch, ImportPending, ImportPendingLanguage, ImportWelcome
 
 pytestmark = pytest.mark.django_db
 
@@ -365,3 +366,26 @@ def test_no_garbage_collection_pause_lengthens_a_write_transaction(
     importing.import_batch_commit(batch=batch, actor=coordinator)
     assert seen and not any(seen)
     assert gc.isenabled()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_leftover_account_something_else_refers_to_is_still_removed_completely(
+    coordinator: Any, small_chunks: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch = _killed_after_two_chunks(coordinator, monkeypatch)
+    stray = User.objects.get(email=f"{PREFIX}0@example.org")
+    ImportWelcome.objects.create(batch=batch, user=stray, sent_at=timezone.now())  # unexpected reference
+    assert importing.import_pending_discard(batch_id=batch.pk) == 4
+    assert not User.objects.filter(email__startswith=PREFIX).exists()
+    assert not ImportWelcome.objects.exists() and not ImportPending.objects.exists()
+    assert not User.groups.through.objects.filter(user_id=stray.pk).exists()
+
+
+def test_leftovers_are_removed_with_a_few_statements_per_chunk(
+    coordinator: Any, small_chunks: None, monkeypatch: pytest.MonkeyPatch, django_assert_max_num_queries: Any
+) -> None:
+    batch = _killed_after_two_chunks(coordinator, monkeypatch)
+    monkeypatch.setattr(importing, "DISCARD_CHUNK", 100)
+    with django_assert_max_num_queries(16):
+        assert importing.import_pending_discard(batch_id=batch.pk) == 4
+    _nothing_left(batch)
