@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 # Primary keys are 64-bit integers in every database the project supports.
 _LARGEST_KEY = 2**63 - 1
@@ -37,3 +39,17 @@ def add_validation_errors(form: forms.Form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)
+
+
+class PageForm(forms.Form):
+    """A page number from a list's address (``?page=2``); anything that is not one is refused, never guessed."""
+
+    page = forms.IntegerField(min_value=1, max_value=1_000_000, required=False)
+
+
+def requested_page(request: HttpRequest) -> int:
+    """The ``page`` asked for (1 when none); a value that is not a page number answers 400."""
+    form = PageForm(request.GET)
+    if not form.is_valid():
+        raise BadRequest(_("Page: use a whole number from 1."))
+    return form.cleaned_data["page"] or 1

@@ -260,6 +260,24 @@ class SwapForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300)
 
 
+class LetterKindForm(forms.Form):
+    """Which of the cycle's letter templates a save is for (the page has one form per kind)."""
+
+    kind = forms.ChoiceField(choices=())
+
+    def __init__(self, *args: Any, kinds: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(k, k) for k in kinds]
+
+
+class DecisionActionForm(forms.Form):
+    """Which button of the decision page was pressed."""
+
+    action = forms.ChoiceField(
+        choices=[("calibrate", "calibrate"), ("budget", "budget"), ("freeze", "freeze")]
+    )
+
+
 class DecisionForm(forms.Form):
     seed = forms.IntegerField(
         label=_("Lottery seed"),

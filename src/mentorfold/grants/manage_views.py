@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mentorfold.accounts.models import User
+from mentorfold.core.forms import requested_page
 from mentorfold.core.tracking import task_run_start
 
 from . import applications, export, selectors, tasks
@@ -26,7 +27,9 @@ from .forms import (
     ConflictFilterForm,
     ConflictStatusForm,
     CycleForm,
+    DecisionActionForm,
     DecisionForm,
+    LetterKindForm,
     LetterTemplateForm,
     SwapForm,
 )
@@ -105,7 +108,7 @@ def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def cycle_applications(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = _cycle_for_coordinator(request, pk)
     qs = cycle.applications.select_related("applicant__user", "applicant__school").order_by("code")
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = Paginator(qs, 50).get_page(requested_page(request))
     return render(request, "grants/cycle_applications.html", {"cycle": cycle, "page": page})
 
 
@@ -132,7 +135,7 @@ def assignment(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("application", "reviewer")
         .order_by("application__code", "reviewer__full_name")
     )
-    page = Paginator(pairs, 60).get_page(request.GET.get("page"))
+    page = Paginator(pairs, 60).get_page(requested_page(request))
     return render(request, "grants/assignment.html", {"cycle": cycle, "run": run, "page": page})
 
 
@@ -295,8 +298,10 @@ def decision(request: HttpRequest, pk: int) -> HttpResponse:
     """Calibration side by side with raw scores, the funding line, the lottery and the awards."""
     cycle = _cycle_for_coordinator(request, pk)
     form = DecisionForm(request.POST or None)
+    if request.method == "POST" and not (action_form := DecisionActionForm(request.POST)).is_valid():
+        return HttpResponseBadRequest(_("Choose what to do: calibrate, run the budget or freeze."))
     if request.method == "POST" and form.is_valid():
-        action = request.POST.get("action")
+        action = action_form.cleaned_data["action"]
         try:
             if action in ("calibrate", "budget"):
                 decisions.decision_prepare(
@@ -404,9 +409,12 @@ def letters(request: HttpRequest, pk: int) -> HttpResponse:
                     else _("Every letter has already been sent."),
                 )
             return redirect("grants:letters", cycle.pk)
-        kind = request.POST.get("kind")
-        form = forms_by_kind.get(kind)
-        if form is not None and form.is_valid():
+        kind_form = LetterKindForm(request.POST, kinds=list(forms_by_kind))
+        if not kind_form.is_valid():
+            return HttpResponseBadRequest(_("Choose which letter to save."))
+        kind = kind_form.cleaned_data["kind"]
+        form = forms_by_kind[kind]
+        if form.is_valid():
             try:
                 decisions.letter_template_save(
                     template=templates[kind],

@@ -224,3 +224,43 @@ def test_a_bad_conflict_reason_is_refused_with_a_message(
     assert response.status_code == 200
     assert "How you know them" in response.content.decode()
     assert Assignment.objects.filter(pk=assigned.pk).exists()
+
+
+# --------------------------------------------------------------------------- values that used to be ignored
+
+
+@pytest.mark.parametrize("page", ["abc", "0", "-1", "1e309", "99999999999999999999", "2\x00"])
+@pytest.mark.parametrize("name", ["grants:cycle_applications", "grants:assignment"])
+def test_a_page_number_that_is_not_one_is_refused_not_replaced_by_page_one(
+    client: Any, coordinator: Any, cycle: Any, name: str, page: str
+) -> None:
+    login(client, coordinator)
+    url = reverse(name, args=[cycle.pk])
+    assert client.get(url, {"page": "1"}).status_code == 200
+    assert client.get(url, {"page": page}).status_code == 400
+
+
+@pytest.mark.parametrize("action", ["", "delete", "freeze\x00", "x" * 5000])
+def test_an_unknown_decision_action_is_refused_not_silently_ignored(
+    client: Any, coordinator: Any, cycle: Any, action: str
+) -> None:
+    login(client, coordinator)
+    response = client.post(reverse("grants:decision", args=[cycle.pk]), {"action": action, "seed": "3"})
+    assert response.status_code == 400
+    assert not cycle.decisions.exists()
+
+
+def test_saving_an_unknown_letter_kind_is_refused_not_silently_ignored(
+    client: Any, frozen_cycle: GrantCycle, coordinator: Any
+) -> None:
+    login(client, coordinator)
+    before = list(LetterTemplate.objects.filter(cycle=frozen_cycle).values_list("kind", "subject", "body"))
+    response = client.post(
+        reverse("grants:letters", args=[frozen_cycle.pk]),
+        {"kind": "nonsense", "nonsense-subject": "Hi", "nonsense-body": "Hello"},
+    )
+    assert response.status_code == 400
+    assert (
+        list(LetterTemplate.objects.filter(cycle=frozen_cycle).values_list("kind", "subject", "body"))
+        == before
+    )
