@@ -85,24 +85,22 @@ WORDS = [
 ]
 
 
-def child(n_apps: int, n_reviewers: int, schools: int) -> dict:
+def setup_django() -> None:
     sys.path.insert(0, str(ROOT / "src"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentorfold.settings")
     import django
 
     django.setup()
-    import numpy as np
-    from django.db import connection
+
+
+def seed(n_apps: int, n_reviewers: int, schools: int):  # noqa: ANN201 - Django models are imported lazily
+    """The benchmark's society and cycle: returns ``(cycle, rng, now)``, the rng ready for the reviews."""
     from django.utils import timezone
 
     from mentorfold.accounts.models import LearnerProfile, Organization, ReviewerProfile, User
-    from mentorfold.engine import calibrate
-    from mentorfold.grants import decision as grant_decision
-    from mentorfold.grants import review as grant_review
-    from mentorfold.grants.models import Application, Assignment, Conflict, GrantCycle, Review
+    from mentorfold.grants.models import Application, GrantCycle
 
     rng = random.Random(8)
-    t0 = time.perf_counter()
     orgs = Organization.objects.bulk_create(
         [
             Organization(name=f"Bench Medical School {k}", kind="medical_school", state="WA")
@@ -182,6 +180,22 @@ def child(n_apps: int, n_reviewers: int, schools: int) -> dict:
         ],
         batch_size=5000,
     )
+    return cycle, rng, now
+
+
+def child(n_apps: int, n_reviewers: int, schools: int) -> dict:
+    setup_django()
+    import numpy as np
+    from django.db import connection
+
+    from mentorfold.accounts.models import ReviewerProfile
+    from mentorfold.engine import calibrate
+    from mentorfold.grants import decision as grant_decision
+    from mentorfold.grants import review as grant_review
+    from mentorfold.grants.models import Application, Assignment, Conflict, Review
+
+    t0 = time.perf_counter()
+    cycle, rng, now = seed(n_apps, n_reviewers, schools)
     setup_s = time.perf_counter() - t0
 
     # Every transaction of the assignment takes the cycle lock first: time each from lock to commit.

@@ -228,15 +228,24 @@ def tfidf(documents: Sequence[str]) -> sp.csr_array:
     joined = _SEP_SPACED.join(d.replace(_SEP, " ") if _SEP in d else d for d in documents).lower()
     text = _POSSESSIVE.sub("", joined).replace("'", "").encode("ascii", errors="replace")
     words = text.translate(_BYTE_TABLE).split()
-    index = {w: k for k, w in enumerate(dict.fromkeys(words))}
+    # One pass in C over the words: each word's first position (dict.setdefault); terms are numbered in
+    # order of first appearance by ranking those positions, which the dict keeps in ascending order.
+    first_seen: dict[bytes, int] = {}
+    first = np.fromiter(
+        map(first_seen.setdefault, words, range(len(words))), dtype=np.int64, count=len(words)
+    )
+    term_at = np.empty(len(words), dtype=np.int64)
+    term_at[np.fromiter(first_seen.values(), dtype=np.int64, count=len(first_seen))] = np.arange(
+        len(first_seen)
+    )
+    ids = term_at[first]
     keep_term = np.fromiter(
-        (len(w) > 1 and w not in _STOPWORD_BYTES and w != _SEP_BYTES for w in index),
+        (len(w) > 1 and w not in _STOPWORD_BYTES and w != _SEP_BYTES for w in first_seen),
         dtype=bool,
-        count=len(index),
+        count=len(first_seen),
     )
     column = np.cumsum(keep_term) - 1
-    ids = np.fromiter(map(index.__getitem__, words), dtype=np.int64, count=len(words))
-    sep_id = index.get(_SEP_BYTES, -1)
+    sep_id = int(term_at[first_seen[_SEP_BYTES]]) if _SEP_BYTES in first_seen else -1
     doc = np.cumsum(ids == sep_id)
     kept = keep_term[ids]
     n_terms = int(keep_term.sum())

@@ -95,6 +95,35 @@ def _check_top(top: int) -> None:
         raise ValueError(f"top must be a whole number >= 1, got {top!r}")
 
 
+def _lowest_tied_columns(
+    block: npt.NDArray[np.float64],
+    tied: npt.NDArray[np.intp],
+    cut: npt.NDArray[np.float64],
+    cand: npt.NDArray[np.intp],
+    vals: npt.NDArray[np.float64],
+) -> None:
+    """Rows ``tied`` of a chunk have more columns at their cut-off score than places left: keep the lowest.
+
+    ``cand``/``vals`` (sorted by score, then column) hold ``above`` columns scoring more than the cut-off
+    first (all of them, whichever the partition picked), then columns at the cut-off: those are replaced, in
+    place, by the row's lowest columns at the cut-off, found by a short scan per place (``argmax`` stops at
+    the first ``True``) instead of sorting or counting along whole rows.
+    """
+    t, k = tied.size, cand.shape[1]
+    c = cut[tied]
+    above = (vals[tied] > c[:, None]).sum(axis=1)
+    at_cut = block[tied] == c[:, None]
+    lowest = np.empty((t, k), dtype=np.intp)
+    every = np.arange(t)
+    for place in range(k):
+        first = at_cut.argmax(axis=1)
+        lowest[:, place] = first
+        at_cut[every, first] = False
+    slot = np.arange(k) - above[:, None]
+    cand[tied] = np.where(slot < 0, cand[tied], np.take_along_axis(lowest, np.maximum(slot, 0), axis=1))
+    vals[tied] = np.where(slot < 0, vals[tied], c[:, None])
+
+
 def explain_arrays(
     assignment: assign.Assignment, *, top: int = 3, extra_pairs: npt.ArrayLike | None = None
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int8]]:
@@ -138,29 +167,22 @@ def explain_arrays(
         block = np.array(score[r0:r1], dtype=np.float64, copy=True)
         sel = (taken[:, 0] >= r0) & (taken[:, 0] < r1)
         block[taken[sel, 0] - r0, taken[sel, 1]] = -np.inf
-        if k < m:  # the k best, and the (k+1)-th: equal to the k-th means a tie across the cut-off
-            part = np.argpartition(-block, (k - 1, k), axis=1)
-            cand = part[:, :k]
-            after = np.take_along_axis(block, part[:, k : k + 1], axis=1)[:, 0]
+        if k < m:  # the k best (the last k after one partition) and the (k+1)-th, just before them
+            part = np.argpartition(block, m - k - 1, axis=1)
+            cand = part[:, m - k :]
+            after = np.take_along_axis(block, part[:, m - k - 1 : m - k], axis=1)[:, 0]
         else:
             cand = np.tile(np.arange(m), (r1 - r0, 1))
         vals = np.take_along_axis(block, cand, axis=1)
-        # Order by score, then column, as assign.explain; rows with a tie at the cut-off sort fully.
+        # Order by score, then column, as assign.explain.
         order = np.lexsort((cand, -vals), axis=1)
         cand = np.take_along_axis(cand, order, axis=1)
         vals = np.take_along_axis(vals, order, axis=1)
         if k < m:
             cut = vals[:, -1]
             tied = np.flatnonzero(after >= cut)
-            if tied.size:  # a tie at the cut-off: the lowest columns among the tied values, all rows at once
-                sub, c = block[tied], cut[tied, None]
-                eq = sub == c
-                take = (sub > c) | (eq & (np.cumsum(eq, axis=1) <= k - (sub > c).sum(axis=1, keepdims=True)))
-                cols = np.nonzero(take)[1].reshape(tied.size, k)
-                tv = np.take_along_axis(sub, cols, axis=1)
-                order = np.lexsort((cols, -tv), axis=1)
-                cand[tied] = np.take_along_axis(cols, order, axis=1)
-                vals[tied] = np.take_along_axis(tv, order, axis=1)
+            if tied.size:
+                _lowest_tied_columns(block, tied, cut, cand, vals)
         rows = np.arange(r0, r1)[:, None]
         # Listed conflicts among the candidates, by sorted keys (pairs held outside the solve are -inf in the
         # block, so never listed: they need no exception here).
