@@ -249,11 +249,18 @@ def tfidf(documents: Sequence[str]) -> sp.csr_array:
     doc = np.cumsum(ids == sep_id)
     kept = keep_term[ids]
     n_terms = int(keep_term.sum())
-    counts = sp.csr_array(
-        (np.ones(int(kept.sum()), dtype=np.float64), (doc[kept], column[ids[kept]])),
-        shape=(n, max(n_terms, 1)),
-    )
-    counts.sum_duplicates()
+    width = max(n_terms, 1)
+    # Canonical counts (columns ascending within a row, repeats summed) from one sort of the cell numbers,
+    # instead of a COO -> CSR conversion and a sort per row.
+    cells = np.sort(doc[kept] * width + column[ids[kept]])
+    is_new = np.ones(cells.size, dtype=bool)
+    np.not_equal(cells[1:], cells[:-1], out=is_new[1:])
+    starts = np.flatnonzero(is_new)
+    cells, tally = cells[starts], np.diff(starts, append=cells.size).astype(np.float64)
+    row = cells // width
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, minlength=n), out=indptr[1:])
+    counts = sp.csr_array((tally, cells - row * width, indptr), shape=(n, width))
     df = np.bincount(counts.indices, minlength=counts.shape[1])
     idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
     weighted = sp.csr_array(counts @ sp.diags_array(idf))

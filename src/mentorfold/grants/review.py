@@ -127,6 +127,8 @@ def _conflicts_unchanged(*, cycle: GrantCycle, actor: Any) -> dict[str, int]:
 
 
 def _new_conflicts(cycle: GrantCycle, found: list[Any]) -> list[Any]:
+    if not found:  # nothing to compare: skip reading every stored conflict of the cycle
+        return []
     known = set(
         Conflict.objects.filter(cycle=cycle)
         .exclude(source=Conflict.Source.ORGANIZATION)
