@@ -56,11 +56,16 @@ def coordinator_panel_counts() -> dict[str, int]:
 
 
 def coordinator_counts() -> dict[str, int]:
-    counts = Enrollment.objects.aggregate(
-        applied=Count("pk", filter=Q(status=Enrollment.Status.APPLIED)),
-        accepted=Count("pk", filter=Q(status=Enrollment.Status.ACCEPTED)),
-        waitlisted=Count("pk", filter=Q(status=Enrollment.Status.WAITLISTED)),
+    """Applications per status counted from the status index (grouping reads no application row)."""
+    shown = [Enrollment.Status.APPLIED, Enrollment.Status.ACCEPTED, Enrollment.Status.WAITLISTED]
+    by_status = dict(
+        Enrollment.objects.filter(status__in=shown)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("status", "n")
     )
+    counts = {str(status): by_status.get(status, 0) for status in shown}
     counts["queue"] = RequirementRecord.objects.filter(status=RequirementRecord.Status.SUBMITTED).count()
     counts["programs"] = Program.objects.count()
     counts["sites"] = Site.objects.filter(is_active=True).count()

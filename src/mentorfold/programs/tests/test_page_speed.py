@@ -1,0 +1,86 @@
+"""The coordinator's application list and programs page read the status index, in the same queries at any size."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from mentorfold.programs import selectors
+from mentorfold.programs.models import Enrollment
+
+from .factories import EnrollmentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _query_plan(sql: str, params: Any = ()) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        return " | ".join(str(row[-1]) for row in cursor.fetchall())
+
+
+def _applications(n: int, term: Any) -> None:
+    for i in range(n):
+        status = [Enrollment.Status.APPLIED, Enrollment.Status.ACCEPTED, Enrollment.Status.DECLINED][i % 3]
+        EnrollmentFactory(term=term, status=status)
+
+
+def test_application_list_and_programs_page_cost_the_same_queries_for_few_and_many(
+    client: Any, coordinator: Any, term: Any
+) -> None:
+    client.force_login(coordinator)
+    counts = []
+    for n in (5, 50):
+        Enrollment.objects.all().delete()
+        _applications(n, term)
+        for url in (
+            reverse("programs:enrollments") + "?status=applied",
+            reverse("programs:enrollments") + "?status=",
+            reverse("programs:manage"),
+        ):
+            client.get(url)
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            counts.append((url, len(queries)))
+    assert counts[:3] == counts[3:]
+
+
+def test_programs_page_counts_applications_per_status(term: Any) -> None:
+    _applications(7, term)
+    EnrollmentFactory(term=term, status=Enrollment.Status.WAITLISTED)
+    counts = selectors.coordinator_counts()
+    assert (counts["applied"], counts["accepted"], counts["waitlisted"]) == (3, 2, 1)
+
+
+def test_programs_page_counts_zero_for_a_status_nobody_has(term: Any) -> None:
+    EnrollmentFactory(term=term, status=Enrollment.Status.APPLIED)
+    counts = selectors.coordinator_counts()
+    assert (counts["applied"], counts["accepted"], counts["waitlisted"]) == (1, 0, 0)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="reads SQLite's query plan")
+def test_application_list_reads_the_status_index_in_order(term: Any) -> None:
+    _applications(30, term)
+    first_page = selectors.enrollments_for_review(status=Enrollment.Status.APPLIED)[:50]
+    sql, params = first_page.query.sql_with_params()
+    plan = _query_plan(sql, params)
+    assert "enrollment_status_idx" in plan and "TEMP B-TREE" not in plan, plan
+    count_plan = _query_plan(
+        "SELECT COUNT(*) FROM programs_enrollment WHERE status = %s", [Enrollment.Status.APPLIED]
+    )
+    assert "COVERING INDEX enrollment_status_idx" in count_plan, count_plan
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="reads SQLite's query plan")
+def test_status_counts_read_only_the_status_index(term: Any) -> None:
+    _applications(30, term)
+    with CaptureQueriesContext(connection) as queries:
+        selectors.coordinator_counts()
+    enrollment_sql = [q["sql"] for q in queries if "programs_enrollment" in q["sql"]]
+    assert len(enrollment_sql) == 1
+    assert "COVERING INDEX enrollment_status_idx" in _query_plan(enrollment_sql[0])
