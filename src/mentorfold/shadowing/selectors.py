@@ -370,17 +370,20 @@ def children_upcoming(*, guardian: Any, now: datetime | None = None, limit: int 
     )
 
 
-def coordinator_recent_bookings(*, limit: int = 50) -> list[Booking]:
-    """The latest bookings made, newest first, read backwards through the creation-time index.
+def coordinator_recent_bookings(*, page: int = 1, per_page: int = 20) -> tuple[list[Booking], bool]:
+    """One page of the latest bookings made, newest first, and whether an older page exists.
 
-    One query whose cost does not depend on how many slots or bookings exist (sorting by the slot's start
-    instead walked every empty future slot first).
+    Read backwards through the creation-time index, one query whose cost does not depend on how many slots or
+    bookings exist (sorting by the slot's start instead walked every empty future slot first). No count of all
+    bookings: the page fetches one row more than it shows to know whether to link to the next page.
     """
-    return list(
+    start = (page - 1) * per_page
+    rows = list(
         Booking.objects.select_related("slot__mentor__user", "slot__site", "learner__user").order_by(
             "-created_at", "-pk"
-        )[:limit]
+        )[start : start + per_page + 1]
     )
+    return rows[:per_page], len(rows) > per_page
 
 
 def coordinator_recent_certificates(*, limit: int = 20) -> list[HoursCertificate]:

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -30,6 +30,7 @@ from . import selectors, services
 from .forms import (
     CorrectTimesForm,
     MonthsForm,
+    PageForm,
     PatientFeedbackForm,
     ReasonForm,
     SlotForm,
@@ -39,6 +40,8 @@ from .forms import (
 from .ical import calendar_bytes
 from .models import Booking, CalendarFeedToken, HoursCertificate, PatientFeedback, Slot
 from .pdf import certificate_pdf
+
+RECENT_BOOKINGS_PER_PAGE = 20
 
 
 def _next(request: HttpRequest, default: str) -> str:
@@ -87,10 +90,25 @@ def home(request: HttpRequest) -> HttpResponse:
         overview = selectors.learner_overview(learner=user.learner_profile)
         return render(request, "shadowing/learner_home.html", overview)
     if user.has_role(Role.COORDINATOR):
-        recent = selectors.coordinator_recent_bookings(limit=50)
+        form = PageForm(request.GET)
+        if not form.is_valid():
+            return HttpResponseBadRequest(_("Page: use a whole number from 1."))
+        page = form.cleaned_data["page"] or 1
+        # Twenty rows a page: each booking shown costs its own rendering, so the page stays as quick with
+        # thousands of bookings as with a handful.
+        recent, has_older = selectors.coordinator_recent_bookings(
+            page=page, per_page=RECENT_BOOKINGS_PER_PAGE
+        )
         certificates = selectors.coordinator_recent_certificates(limit=20)
         late = selectors.late_cancellation_counts(since=timezone.now() - timedelta(days=90))
-        context = {"recent": recent, "certificates": certificates, "late": late}
+        context = {
+            "recent": recent,
+            "page": page,
+            "newer_page": page - 1 if page > 1 else None,
+            "older_page": page + 1 if has_older else None,
+            "certificates": certificates,
+            "late": late,
+        }
         return render(request, "shadowing/coordinator_home.html", context)
     raise PermissionDenied
 
