@@ -77,3 +77,18 @@ def test_docstring_examples_hold() -> None:
     from mentorfold.engine import explain
 
     assert doctest.testmod(explain).failed == 0
+
+
+def test_many_ties_across_chunks_match_assign_explain_row_by_row() -> None:
+    """Repeated columns (as reviewers with the same expertise) tie at the cut-off in most rows, over two chunks."""
+    rng = np.random.default_rng(14)
+    n, m = 1100, 12
+    score = np.round(rng.random((n, 4)), 1)[:, rng.integers(0, 4, m)]
+    forbidden = [
+        (int(i), int(j)) for i, j in zip(rng.integers(0, n, 40), rng.integers(0, m, 40), strict=True)
+    ]
+    result = assign.optimal_assignment(score, np.full(m, 200), 2, forbidden=forbidden)
+    rows = explain_rows(result, top=3)
+    for i in range(0, n, 7):
+        want = [(a.column, a.score, a.reason) for a in assign.explain(result, i, top=3).alternatives]
+        assert rows[i] == want, i
