@@ -1,4 +1,4 @@
-"""The coordinator's application list and programs page read the status index, in the same queries at any size."""
+"""The coordinator's application list, queue and programs page: indexes, constant queries, cheap rows."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from mentorfold.programs import selectors
-from mentorfold.programs.models import Enrollment
+from mentorfold.programs.models import Enrollment, RequirementRecord
 
-from .factories import EnrollmentFactory
+from .factories import EnrollmentFactory, RequirementRecordFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +85,32 @@ def test_status_counts_read_only_the_status_index(term: Any) -> None:
     enrollment_sql = [q["sql"] for q in queries if "programs_enrollment" in q["sql"]]
     assert len(enrollment_sql) == 1
     assert "COVERING INDEX enrollment_status_idx" in _query_plan(enrollment_sql[0])
+
+
+def test_each_row_names_its_person_in_labels_and_the_signature(
+    client: Any, coordinator: Any, program: Any, term: Any, minor_learner: Any, learner: Any
+) -> None:
+    requirement = program.requirements.get(kind="orientation")
+    RequirementRecordFactory(
+        requirement=requirement,
+        person=learner.user,
+        status=RequirementRecord.Status.SUBMITTED,
+        signed_name="Typed Name",
+        signed_by=learner.user,
+        signed_at=timezone.now(),
+    )
+    EnrollmentFactory(term=term, learner=minor_learner)
+    client.force_login(coordinator)
+    queue = client.get(reverse("programs:queue")).content.decode()
+    name, req = learner.user.full_name, requirement.name
+    for text in (
+        f"Note for {name}",
+        f"Approve {req} for {name}",
+        f"Reject {req} for {name}",
+        "Signed “Typed Name” by",
+    ):
+        assert text in queue, text
+    applications = client.get(reverse("programs:enrollments")).content.decode()
+    minor = minor_learner.user.full_name
+    for text in (f"Reason for {minor}", f"Accept {minor}", "under 18", ">Waitlist</button>"):
+        assert text in applications, text
