@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import calendar as pycalendar
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Value, When
+from django.db.models import Count, F, IntegerField, Min, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -452,37 +453,36 @@ def _month_starts(*, months: int, today: date) -> list[date]:
 def site_acceptance_by_month(*, months: int = 12, now: datetime | None = None) -> dict[str, Any]:
     """Per site and month (society time): patients who agreed and declined, and the acceptance rate — one query.
 
-    Each month is a plain range on the slot's start (its bounds computed here), so the database compares
-    indexed times instead of truncating every booking's date (slow at thousands of bookings on SQLite).
+    The database sums the counts per site and slot start time (a few rows per clinic day, with no per-row date
+    function or month expression to sort by), and each start time is put in its month here, by comparing it
+    with the month bounds in society time. Grouping by a month expression sorted every visit and took twice
+    as long at the large demo.
     """
     now = now or timezone.now()
     month_list = _month_starts(months=months, today=timezone.localdate(now))
     bounds = [_aware(m) for m in month_list]
     last = month_list[-1]
     bounds.append(_aware((last + timedelta(days=32)).replace(day=1)))
-    # Month index of each booking: the number of month ends its slot starts at or after.
-    month_index = Case(
-        *[When(slot__starts_at__lt=bounds[i + 1], then=Value(i)) for i in range(len(month_list))],
-        default=Value(len(month_list)),
-        output_field=IntegerField(),
-    )
     rows = (
         Booking.objects.filter(status=Booking.Status.COMPLETED, slot__starts_at__gte=bounds[0])
-        .annotate(month_index=month_index)
-        .values("slot__site_id", "slot__site__name", "month_index")
-        .annotate(consented=Sum("patients_consented"), declined=Sum("patients_declined"))
-        .order_by("slot__site__name", "slot__site_id", "month_index")
+        .values_list("slot__site_id", "slot__starts_at")
+        .annotate(
+            site_name=Min("slot__site__name"),
+            consented=Sum("patients_consented"),
+            declined=Sum("patients_declined"),
+        )
+        .order_by()
     )
     sites: dict[int, dict[str, Any]] = {}
-    for row in rows:
-        site = sites.setdefault(
-            row["slot__site_id"],
-            {"name": row["slot__site__name"], "counts": [[0, 0] for _m in month_list]},
-        )
-        if row["month_index"] < len(month_list):  # later months are not shown
-            site["counts"][row["month_index"]] = [row["consented"] or 0, row["declined"] or 0]
+    for site_id, starts_at, name, consented, declined in rows:
+        site = sites.setdefault(site_id, {"name": name, "counts": [[0, 0] for _m in month_list]})
+        # Month index: the number of month ends this start is at or after.
+        index = bisect_right(bounds, starts_at) - 1
+        if index < len(month_list):  # later months are not shown
+            site["counts"][index][0] += consented or 0
+            site["counts"][index][1] += declined or 0
     table = []
-    for site in sites.values():
+    for _id, site in sorted(sites.items(), key=lambda item: (item[1]["name"], item[0])):
         cells = []
         for month, (consented, declined) in zip(month_list, site["counts"], strict=True):
             rate = acceptance_rate(consented, declined)
