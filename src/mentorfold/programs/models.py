@@ -194,9 +194,12 @@ class Enrollment(models.Model):
     class Meta:
         ordering = ["created_at"]
         constraints = [models.UniqueConstraint(fields=["term", "learner"], name="enrollment_once_per_term")]
-        # The coordinator's application list (one status, oldest first) and its status counts read this index
-        # instead of every application.
-        indexes = [models.Index(fields=["status", "created_at"], name="enrollment_status_idx")]
+        # The coordinator's application list (one status or all, oldest first) and its status counts read these
+        # indexes instead of every application.
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="enrollment_status_idx"),
+            models.Index(fields=["created_at"], name="enrollment_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.learner} in {self.term}"

@@ -114,3 +114,12 @@ def test_each_row_names_its_person_in_labels_and_the_signature(
     minor = minor_learner.user.full_name
     for text in (f"Reason for {minor}", f"Accept {minor}", "under 18", ">Waitlist</button>"):
         assert text in applications, text
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="reads SQLite's query plan")
+def test_application_list_of_every_status_reads_applications_in_date_order(term: Any) -> None:
+    _applications(30, term)
+    first_page = selectors.enrollments_for_review(status="")[:50]
+    sql, params = first_page.query.sql_with_params()
+    plan = _query_plan(sql, params)
+    assert "enrollment_created_idx" in plan and "TEMP B-TREE" not in plan, plan
