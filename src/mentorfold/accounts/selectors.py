@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from .models import GuardianLink, LearnerProfile, MentorProfile, User
@@ -38,11 +38,14 @@ def mentor_list(*, search: str = "") -> QuerySet[MentorProfile]:
 
 
 def minors_without_verified_guardian() -> QuerySet[LearnerProfile]:
-    # NOT EXISTS, not a grouped count of links: the dashboard counts these at every visit (11 -> 6 ms at 20,000).
-    verified = GuardianLink.objects.filter(learner=OuterRef("pk"), status=GuardianLink.Status.VERIFIED)
     return (
         LearnerProfile.objects.filter(date_of_birth__gt=eighteenth_birthday_cutoff())
-        .exclude(Exists(verified))
+        .annotate(
+            verified_guardians=Count(
+                "guardian_links", filter=Q(guardian_links__status=GuardianLink.Status.VERIFIED)
+            )
+        )
+        .filter(verified_guardians=0)
         .select_related("user")
     )
 
