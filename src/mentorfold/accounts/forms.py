@@ -236,3 +236,9 @@ class BirthDateCorrectionForm(forms.Form):
         if problem:
             raise forms.ValidationError(problem)
         return dob
+
+
+class GuardianLinkRevokeForm(forms.Form):
+    """Why a guardian link is removed (kept in the audit log); too long or with hidden characters is refused."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)

@@ -26,6 +26,7 @@ from . import selectors, services, workspace
 from .forms import (
     AcceptInvitationForm,
     GuardianInviteForm,
+    GuardianLinkRevokeForm,
     InvitationForm,
     LearnerProfileForm,
     MentorProfileForm,
@@ -234,10 +235,13 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["POST"])
 def guardian_link_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     link = get_object_or_404(GuardianLink, pk=pk)
+    form = GuardianLinkRevokeForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("reason", []):
+            messages.error(request, f"{form.fields['reason'].label}: {error}")
+        return redirect("dashboard")
     try:
-        services.guardian_link_revoke(
-            link=link, actor=request.user, reason=request.POST.get("reason", "")[:500]
-        )
+        services.guardian_link_revoke(link=link, actor=request.user, reason=form.cleaned_data["reason"])
     except PermissionDenied:
         raise Http404 from None
     messages.success(request, _("Guardian link removed."))

@@ -51,6 +51,19 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class CalendarForm(forms.Form):
+    """Which calendar a mentor looks at (``?view=month&date=2026-12-01``); both may be left out."""
+
+    view = forms.ChoiceField(choices=[("week", "week"), ("month", "month")], required=False)
+    date = forms.DateField(input_formats=["%Y-%m-%d"], required=False)
+
+
+class FeedActionForm(forms.Form):
+    """The calendar-feed page's two buttons: make a (new) address, or turn the current one off."""
+
+    action = forms.ChoiceField(choices=[("create", "create"), ("revoke", "revoke")])
+
+
 class _SlotChoiceField(forms.ModelMultipleChoiceField):
     """Slot numbers as the calendar sends them: ASCII digits only, so nothing is read as a different number."""
 

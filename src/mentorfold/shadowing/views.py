@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from io import BytesIO
 from typing import Any
 
@@ -28,7 +28,9 @@ from mentorfold.programs.text_translations import interface_status
 
 from . import selectors, services
 from .forms import (
+    CalendarForm,
     CorrectTimesForm,
+    FeedActionForm,
     MonthsForm,
     PageForm,
     PatientFeedbackForm,
@@ -120,11 +122,11 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def calendar_view(request: HttpRequest) -> HttpResponse:
     mentor = _mentor(request)
-    view = "month" if request.GET.get("view") == "month" else "week"
-    try:
-        anchor = date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        anchor = timezone.localdate()
+    form = CalendarForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest(_("Use a view of week or month and a date such as 2026-12-01."))
+    view = form.cleaned_data["view"] or "week"
+    anchor = form.cleaned_data["date"] or timezone.localdate()
     weeks = selectors.mentor_calendar(mentor=mentor, view=view, anchor=anchor)
     step = timedelta(days=7) if view == "week" else timedelta(days=31)
     if view == "month":
@@ -295,6 +297,14 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "shadowing/booking_detail.html", context)
 
 
+def _form_messages(request: HttpRequest, form: Any) -> None:
+    """A form's errors as messages on the page the person is sent back to (each names its field)."""
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else error)
+
+
 def _run(request: HttpRequest, booking: Booking, action: Any, success: str, **kwargs: Any) -> HttpResponse:
     try:
         action(booking=booking, actor=request.user, **kwargs)
@@ -310,12 +320,16 @@ def _run(request: HttpRequest, booking: Booking, action: Any, success: str, **kw
 @require_POST
 def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     booking = _booking(request, pk, "shadowing.cancel_booking")
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        _form_messages(request, form)
+        return redirect(_next(request, reverse("shadowing:booking_detail", args=[booking.pk])))
     return _run(
         request,
         booking,
         services.booking_cancel,
         _("The session is cancelled."),
-        reason=request.POST.get("reason", ""),
+        reason=form.cleaned_data["reason"],
     )
 
 
@@ -439,10 +453,12 @@ def certificate_download(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def certificate_revoke(request: HttpRequest, code: str) -> HttpResponse:
     certificate = get_object_or_404(HoursCertificate, code=code)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        _form_messages(request, form)
+        return redirect("shadowing:home")
     try:
-        services.certificate_revoke(
-            certificate=certificate, actor=request.user, reason=request.POST.get("reason", "")
-        )
+        services.certificate_revoke(certificate=certificate, actor=request.user, reason=form.cleaned_data["reason"])
     except ValidationError as exc:
         for message in _messages_of(exc):
             messages.error(request, message)
@@ -471,7 +487,10 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def feed_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        if request.POST.get("action") == "revoke":
+        form = FeedActionForm(request.POST)
+        if not form.is_valid():
+            return HttpResponseBadRequest(_("Choose to make a calendar address or to turn it off."))
+        if form.cleaned_data["action"] == "revoke":
             services.feed_token_revoke(user=request.user)
             messages.success(request, _("Your old calendar address no longer works."))
         else:

@@ -133,3 +133,12 @@ def test_minor_dashboard_asks_for_guardian(client: Any) -> None:
     minor = LearnerProfileFactory(age=16, stage="high_school")
     client.force_login(minor.user)
     assert "Invite your parent or guardian" in client.get(reverse("dashboard")).content.decode()
+
+
+def test_a_revoke_reason_over_500_characters_is_named_not_cut(client: Any, guardian_link: Any) -> None:
+    client.force_login(guardian_link.guardian)
+    response = client.post(reverse("guardian_link_revoke", args=[guardian_link.pk]), {"reason": "x" * 501})
+    assert response.status_code == 302
+    guardian_link.refresh_from_db()
+    assert guardian_link.status != GuardianLink.Status.REVOKED
+    assert not AuditEvent.objects.filter(action="guardian.revoke").exists()
