@@ -48,13 +48,6 @@ def review_queue(*, kind: str = "", program_id: int | None = None) -> QuerySet[R
     ).order_by("submitted_at", "pk")
 
 
-def coordinator_panel_counts() -> dict[str, int]:
-    """The dashboard's numbers in two queries (the dashboard has many panels; each must stay cheap)."""
-    counts = Enrollment.objects.aggregate(applied=Count("pk", filter=Q(status=Enrollment.Status.APPLIED)))
-    counts["queue"] = RequirementRecord.objects.filter(status=RequirementRecord.Status.SUBMITTED).count()
-    return counts
-
-
 def coordinator_counts() -> dict[str, int]:
     """Applications per status counted from the status index (grouping reads no application row)."""
     shown = [Enrollment.Status.APPLIED, Enrollment.Status.ACCEPTED, Enrollment.Status.WAITLISTED]
