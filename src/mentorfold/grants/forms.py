@@ -11,6 +11,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from mentorfold.accounts.models import ReviewerProfile, User
+from mentorfold.core.forms import PageForm
 
 from .applications import amount_problem
 from .models import Application, Conflict, GrantCycle, LetterTemplate, ReviewerDeclaration
@@ -233,12 +234,6 @@ class ConflictAddForm(forms.Form):
     )
     application_code = forms.CharField(label=_("Application code"), max_length=8)
     reason = forms.CharField(label=_("Reason"), max_length=300)
-
-
-class PageForm(forms.Form):
-    """A page number from a list's address; anything that is not one is refused (400), never guessed."""
-
-    page = forms.IntegerField(min_value=1, max_value=1_000_000, required=False)
 
 
 class ConflictFilterForm(PageForm):

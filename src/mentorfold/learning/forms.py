@@ -100,10 +100,6 @@ class SearchForm(forms.Form):
     q = forms.CharField(label=_("Search the glossary"), max_length=100, required=False)
 
 
-class PageForm(forms.Form):
-    page = forms.IntegerField(min_value=1, max_value=100000, required=False)
-
-
 class CardForm(forms.Form):
     question = forms.ModelChoiceField(queryset=Question.objects.all(), required=False)
     glossary_entry = forms.ModelChoiceField(queryset=GlossaryEntry.objects.all(), required=False)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mentorfold.accounts.models import LearnerProfile, MentorProfile, Role
+from mentorfold.core.forms import PageForm
 from mentorfold.matching.models import Mentorship
 from mentorfold.programs.models import Program
 from mentorfold.shadowing.models import Booking
@@ -26,7 +27,6 @@ from .forms import (
     CardForm,
     GlossaryForm,
     MomentForm,
-    PageForm,
     ProgramGlossaryForm,
     RateForm,
     ReflectionForm,

@@ -87,9 +87,3 @@ def first_errors(form: Any) -> list[str]:
         label = form.fields[field].label if field in form.fields else ""
         out += [f"{label}: {e}" if label else str(e) for e in errors]
     return out
-
-
-class PageForm(forms.Form):
-    """Which page of a list to show (``?page=2``)."""
-
-    page = forms.IntegerField(min_value=1, max_value=100000, required=False)

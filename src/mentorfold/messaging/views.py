@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from mentorfold.core.forms import PageForm
 from mentorfold.matching.models import Mentorship
 
 from . import selectors, services
@@ -26,7 +27,6 @@ from .forms import (
     MeetingForm,
     MeetingLogForm,
     MessageForm,
-    PageForm,
     ReportForm,
     RespondForm,
     ThreadForm,

@@ -110,12 +110,6 @@ class MonthsForm(forms.Form):
     months = forms.IntegerField(label=_("Months to show"), min_value=1, max_value=36, required=False)
 
 
-class PageForm(forms.Form):
-    """Which page of a list to show (``?page=2``)."""
-
-    page = forms.IntegerField(min_value=1, max_value=100_000, required=False)
-
-
 class VerifyForm(forms.Form):
     minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=24 * 60, required=False)
     reason = forms.CharField(label=_("Reason for a change"), required=False, max_length=1000)

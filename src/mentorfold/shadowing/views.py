@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_ratelimit.decorators import ratelimit
 
 from mentorfold.accounts.models import MentorProfile, Role
+from mentorfold.core.forms import PageForm
 from mentorfold.core.redirects import safe_next
 from mentorfold.programs.models import Program, Site
 from mentorfold.programs.text_translations import interface_status
@@ -32,7 +33,6 @@ from .forms import (
     CorrectTimesForm,
     FeedActionForm,
     MonthsForm,
-    PageForm,
     PatientFeedbackForm,
     ReasonForm,
     SlotForm,
@@ -458,7 +458,9 @@ def certificate_revoke(request: HttpRequest, code: str) -> HttpResponse:
         _form_messages(request, form)
         return redirect("shadowing:home")
     try:
-        services.certificate_revoke(certificate=certificate, actor=request.user, reason=form.cleaned_data["reason"])
+        services.certificate_revoke(
+            certificate=certificate, actor=request.user, reason=form.cleaned_data["reason"]
+        )
     except ValidationError as exc:
         for message in _messages_of(exc):
             messages.error(request, message)
