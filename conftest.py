@@ -19,6 +19,7 @@ from mentorfold.accounts.tests.factories import (
     UserFactory,
     add_totp,
 )
+from mentorfold.core.tests.worker_process import worker_env  # noqa: F401  (a real task worker process)
 
 # Property tests are reproducible (derandomized) and never fail on timing: a busy CI machine with two
 # workers must not turn a slow example into a red build. Tests may still tighten their own settings.

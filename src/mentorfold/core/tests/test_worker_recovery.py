@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -24,9 +20,8 @@ from django_tasks_db.models import DBTaskResult
 from mentorfold.core.models import AuditEvent, TaskRun
 from mentorfold.core.tests.filedb import copy_test_database_to_file
 from mentorfold.core.tests.slow_tasks import slow_write
+from mentorfold.core.tests.worker_process import DB_BACKEND, wait_for
 from mentorfold.core.tracking import task_run_start, task_runs_recover, worker_identity
-
-DB_BACKEND = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
 def _dead_pid() -> int:
@@ -98,40 +93,6 @@ def test_a_job_already_failed_is_not_run_again_when_delivered_again() -> None:
 # --- a real worker process, killed with SIGKILL -------------------------------------------------------
 
 
-def _wait_for(check: Callable[[], bool], *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-@pytest.fixture
-def worker_env(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    procs: list[subprocess.Popen[bytes]] = []
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.sqlite3'}",
-        "EMAIL_URL": f"filemail:///{tmp_path / 'mail'}",
-        "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
-    }
-
-    def start() -> subprocess.Popen[bytes]:
-        cmd = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "worker"]
-        cmd += ["--interval", "0.1", "--no-reload", "--no-startup-delay", "--skip-checks"]
-        log = (tmp_path / f"worker{len(procs)}.log").open("wb")
-        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-        procs.append(proc)
-        return proc
-
-    yield {"start": start, "db": tmp_path / "worker.sqlite3", "mail": tmp_path / "mail", "logs": tmp_path}
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-
-
 @pytest.mark.skipif(
     connection.vendor != "sqlite", reason="the worker runs against a copy of the SQLite test DB"
 )
@@ -158,7 +119,7 @@ def test_a_worker_killed_mid_job_leaves_it_failed_after_restart_with_no_duplicat
         return len(list(worker_env["mail"].glob("*.log"))) if worker_env["mail"].exists() else 0
 
     first = worker_env["start"]()
-    _wait_for(
+    wait_for(
         lambda: run_state() == ("running", "saving"), timeout=30, what="the job to reach its second step"
     )
     time.sleep(0.5)  # inside the open transaction of step 2 now
@@ -168,7 +129,7 @@ def test_a_worker_killed_mid_job_leaves_it_failed_after_restart_with_no_duplicat
     assert audit_count("slow.step1") == 1 and audit_count("slow.step2") == 0 and mails() == 1
 
     second = worker_env["start"]()
-    _wait_for(
+    wait_for(
         lambda: run_state()[0] == "failed", timeout=30, what="the restarted worker to mark the job failed"
     )
     time.sleep(1.0)  # give the worker time to (wrongly) pick the job up again

@@ -5,73 +5,21 @@ next run the worker takes marks the half-written one failed and removes its rows
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import sqlite3
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings as django_settings
 from django.db import connection
 
 from mentorfold.core.tests.filedb import copy_test_database_to_file
+from mentorfold.core.tests.worker_process import wait_for
 from mentorfold.core.tracking import task_run_start
 from mentorfold.matching import publication, services
 from mentorfold.matching.models import MatchRun
 
 from .slow_publication import PAUSED, slow_match_run, slow_publish
-
-MANAGE = str(Path(django_settings.BASE_DIR) / "manage.py")
-
-
-def wait_for(check: Callable[[], bool], *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-@pytest.fixture
-def worker(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    procs: list[subprocess.Popen[bytes]] = []
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.sqlite3'}",
-        "EMAIL_URL": f"filemail:///{tmp_path / 'mail'}",
-        "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
-    }
-
-    def start() -> subprocess.Popen[bytes]:
-        cmd = [sys.executable, MANAGE, "worker", "--interval", "0.1", "--no-reload", "--no-startup-delay"]
-        log = (tmp_path / f"worker{len(procs)}.log").open("wb")
-        proc = subprocess.Popen([*cmd, "--skip-checks"], env=env, stdout=log, stderr=subprocess.STDOUT)
-        procs.append(proc)
-        return proc
-
-    def shell(code: str) -> str:
-        done = subprocess.run(
-            [sys.executable, MANAGE, "shell", "--no-imports", "-c", code],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
-        return done.stdout
-
-    yield {"start": start, "shell": shell, "db": tmp_path / "worker.sqlite3", "mail": tmp_path / "mail"}
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.mark.skipif(
@@ -79,7 +27,7 @@ def worker(tmp_path: Path) -> Iterator[dict[str, Any]]:
 )
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_publication_is_finished_after_restart_telling_each_person_once(
-    settings: Any, worker: dict[str, Any], ranked_term: Any, coordinator: Any
+    settings: Any, worker_env: dict[str, Any], ranked_term: Any, coordinator: Any
 ) -> None:
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     run = services.match_run_execute(
@@ -90,8 +38,8 @@ def test_a_worker_killed_mid_publication_is_finished_after_restart_telling_each_
         task=slow_publish, kind="matching.publish", label="Publishing", user=None, match_run_id=run.pk
     )
     MatchRun.objects.filter(pk=run.pk).update(publish_task_run_id=job.pk)
-    copy_test_database_to_file(worker["db"])
-    db = sqlite3.connect(worker["db"], timeout=20)
+    copy_test_database_to_file(worker_env["db"])
+    db = sqlite3.connect(worker_env["db"], timeout=20)
 
     def one(sql: str, *params: Any) -> Any:
         return db.execute(sql, params).fetchone()
@@ -99,7 +47,7 @@ def test_a_worker_killed_mid_publication_is_finished_after_restart_telling_each_
     def job_state(pk: Any) -> tuple[str, str]:
         return one("SELECT status, message FROM core_taskrun WHERE id = ?", pk.hex)
 
-    first = worker["start"]()
+    first = worker_env["start"]()
     wait_for(lambda: job_state(job.pk)[1] == PAUSED, timeout=60, what="the job to tell its first person")
     first.send_signal(signal.SIGKILL)
     first.wait()
@@ -107,12 +55,12 @@ def test_a_worker_killed_mid_publication_is_finished_after_restart_telling_each_
     assert one("SELECT COUNT(*) FROM matching_publicationmail") == (1,)
     assert one("SELECT COUNT(*) FROM matching_mentorship") == (2,)
 
-    second = worker["start"]()  # marks the job of the dead worker failed before taking new jobs
+    second = worker_env["start"]()  # marks the job of the dead worker failed before taking new jobs
     wait_for(
         lambda: job_state(job.pk)[0] == "failed", timeout=60, what="the restarted worker to fail the job"
     )
     # The coordinator publishes again, as the run page offers once the job failed.
-    worker["shell"](
+    worker_env["shell"](
         "from mentorfold.matching import services\n"
         "from mentorfold.matching.models import MatchRun\n"
         f"run = MatchRun.objects.get(pk={run.pk})\n"
@@ -129,7 +77,7 @@ def test_a_worker_killed_mid_publication_is_finished_after_restart_telling_each_
 
     wait_for(mail_done, timeout=90, what="the publication and its e-mails to finish")
     assert second.poll() is None
-    mail_text = "".join(p.read_text() for p in worker["mail"].glob("*.log"))
+    mail_text = "".join(p.read_text() for p in worker_env["mail"].glob("*.log"))
     to = re.findall(r"^To: (.+)$", mail_text, flags=re.MULTILINE)
     assert len(to) == 4 and len(set(to)) == 4  # two learners, two mentors: each told once
     assert one("SELECT COUNT(*), COUNT(DISTINCT user_id) FROM core_notice") == (4, 4)
@@ -143,7 +91,7 @@ def test_a_worker_killed_mid_publication_is_finished_after_restart_telling_each_
 )
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_match_run_leaves_it_failed_without_rows_once_the_next_run_starts(
-    settings: Any, worker: dict[str, Any], ranked_term: Any
+    settings: Any, worker_env: dict[str, Any], ranked_term: Any
 ) -> None:
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     run = MatchRun.objects.create(term=ranked_term, method="stable", seed=1)
@@ -151,8 +99,8 @@ def test_a_worker_killed_mid_match_run_leaves_it_failed_without_rows_once_the_ne
         task=slow_match_run, kind="matching.run", label="Run", user=None, match_run_id=run.pk
     )
     MatchRun.objects.filter(pk=run.pk).update(task_run_id=job.pk)
-    copy_test_database_to_file(worker["db"])
-    db = sqlite3.connect(worker["db"], timeout=20)
+    copy_test_database_to_file(worker_env["db"])
+    db = sqlite3.connect(worker_env["db"], timeout=20)
 
     def one(sql: str, *params: Any) -> Any:
         return db.execute(sql, params).fetchone()
@@ -160,7 +108,7 @@ def test_a_worker_killed_mid_match_run_leaves_it_failed_without_rows_once_the_ne
     def run_state(pk: int) -> tuple[str, str]:
         return one("SELECT status, message FROM matching_matchrun WHERE id = ?", pk)
 
-    first = worker["start"]()
+    first = worker_env["start"]()
     wait_for(
         lambda: one("SELECT message FROM core_taskrun WHERE id = ?", job.pk.hex) == (PAUSED,),
         timeout=60,
@@ -171,14 +119,14 @@ def test_a_worker_killed_mid_match_run_leaves_it_failed_without_rows_once_the_ne
     assert run_state(run.pk)[0] == "running"
     assert one("SELECT COUNT(*) FROM matching_matchassignment WHERE run_id = ?", run.pk) == (1,)
 
-    second = worker["start"]()
+    second = worker_env["start"]()
     wait_for(
         lambda: one("SELECT status FROM core_taskrun WHERE id = ?", job.pk.hex) == ("failed",),
         timeout=60,
         what="the restarted worker to fail the job",
     )
     # The coordinator starts a new run; the worker tidies up the dead one before running it.
-    out = worker["shell"](
+    out = worker_env["shell"](
         "from mentorfold.matching import services\n"
         "from mentorfold.programs.models import Term\n"
         f"term = Term.objects.get(pk={ranked_term.pk})\n"

@@ -16,7 +16,7 @@ import pytest
 from django.db import connection
 
 from mentorfold.core.tests.filedb import copy_test_database_to_file
-from mentorfold.core.tests.test_worker_recovery import DB_BACKEND, _wait_for, worker_env  # noqa: F401
+from mentorfold.core.tests.worker_process import DB_BACKEND, wait_for
 from mentorfold.core.tracking import task_run_start
 from mentorfold.programs import importing
 from mentorfold.programs.tasks import import_people
@@ -40,7 +40,7 @@ def _data() -> bytes:
 def test_an_import_killed_mid_chunks_is_failed_and_cleaned_up_with_nothing_live(
     settings: Any,
     coordinator: Any,
-    worker_env: dict[str, Any],  # noqa: F811
+    worker_env: dict[str, Any],
 ) -> None:
     settings.TASKS = DB_BACKEND
     batch = importing.import_batch_create(actor=coordinator, kind="mentors", name="m.csv", data=_data())
@@ -70,7 +70,7 @@ def test_an_import_killed_mid_chunks_is_failed_and_cleaned_up_with_nothing_live(
         "WHERE u.email LIKE 'killed%'"
     )
     worker = worker_env["start"]()
-    _wait_for(lambda: count(pending) >= 2000, timeout=120, what="the import to write two chunks")
+    wait_for(lambda: count(pending) >= 2000, timeout=120, what="the import to write two chunks")
     worker.send_signal(signal.SIGKILL)
     worker.wait()
     assert db.execute("SELECT status FROM programs_importbatch").fetchone()[0] == "running"
@@ -80,7 +80,7 @@ def test_an_import_killed_mid_chunks_is_failed_and_cleaned_up_with_nothing_live(
     assert count("SELECT COUNT(*) FROM accounts_user WHERE email LIKE 'killed%' AND is_active") == 0
 
     second = worker_env["start"]()  # marks the job failed (its worker is gone), then settles the import
-    _wait_for(
+    wait_for(
         lambda: (
             db.execute("SELECT status FROM programs_importbatch").fetchone()[0] == "failed"
             and not count(pending)
