@@ -353,9 +353,11 @@ class Conflict(models.Model):
     # Flagged conflicts also block assignment until a coordinator dismisses them: safer to lose one pair.
     BLOCKING = (Status.ACTIVE, Status.FLAGGED)
 
-    cycle = models.ForeignKey(GrantCycle, on_delete=models.CASCADE, related_name="conflicts")
+    # No single-column indexes on cycle and reviewer: (cycle, status) and the unique (reviewer, application,
+    # source) lead with them. A first detection writes 100,000 rows; each index less saves ~1/4 of that time.
+    cycle = models.ForeignKey(GrantCycle, on_delete=models.CASCADE, related_name="conflicts", db_index=False)
     reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grant_conflicts"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grant_conflicts", db_index=False
     )
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="conflicts")
     source = models.CharField(max_length=20, choices=Source.choices)
@@ -433,8 +435,11 @@ class Assignment(models.Model):
         OPTIMAL = "optimal", _("Optimal assignment")
         MANUAL = "manual", _("Manual swap")
 
-    cycle = models.ForeignKey(GrantCycle, on_delete=models.CASCADE, related_name="assignments")
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="assignments")
+    # Covered by the (cycle, reviewer) index and the unique (application, reviewer): no index of their own.
+    cycle = models.ForeignKey(GrantCycle, on_delete=models.CASCADE, related_name="assignments", db_index=False)
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="assignments", db_index=False
+    )
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grant_assignments"
     )
