@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .assign_classes import class_prices
 from .assign_flow import _cost_scale, _FlowResult, _short_rows, _solve_flow
 from .assign_input import _dense_block
 from .assign_types import _CHUNK, FloatArray, IntArray
@@ -285,7 +286,8 @@ def _dense_solve(
 ) -> tuple[_FlowResult | None, IntArray, float]:
     """Optimal flow for a dense score: estimated prices, feasible candidates, then column generation.
 
-    1. Prices from a row sample (:func:`_estimate_prices`); candidates are each row's ``k`` best columns at
+    1. Prices from the merged problem when many columns are identical (:func:`assign_classes.class_prices`),
+       else from a row sample (:func:`_estimate_prices`); candidates are each row's ``k`` best columns at
        those prices (plain best scores without them).
     2. While a max flow over the candidates leaves rows short, those rows get twice as many candidates.
     3. :func:`_column_generation` solves, prices every allowed pair, adds violators and re-solves.
@@ -293,7 +295,10 @@ def _dense_solve(
     best columns until feasible or all allowed pairs are in (then the caller diagnoses).
     """
     n, m = mat.shape
-    prices = _estimate_prices(mat, forb, cap, dem, k, nested=nested)
+    # Many identical columns (reviewers with the same expertise): exact prices from the merged problem.
+    prices = class_prices(mat, forb, cap, dem) if not nested and not low.any() else None
+    if prices is None:
+        prices = _estimate_prices(mat, forb, cap, dem, k, nested=nested)
     if prices is not None and not fixed_k:
         k = max(k, _PRICED_PER_DEMAND * int(dem.max(initial=0)) + 1)  # estimated prices: a wider margin
     all_rows = np.arange(n, dtype=np.int64)

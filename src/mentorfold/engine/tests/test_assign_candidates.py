@@ -1,7 +1,9 @@
 """Tests for the fast path of mentorfold.engine.assign: sampled prices, tie spreading, feasible candidates.
 
 These change only how many pairs enter the flow and how often it is solved, never the optimum: each case is
-checked against an exact LP (the transportation LP is integral) and its certificate re-verified.
+checked against an exact LP (the transportation LP is integral) and its certificate re-verified. The twin
+instances here would take the merged-columns path (test_assign_classes.py); the ``row_samples`` fixture keeps
+them on the row-sample path these tests are about.
 """
 
 from __future__ import annotations
@@ -54,7 +56,14 @@ def twin_instance(seed: int, n: int = 600, profiles: int = 12, twins: int = 4) -
     return score, forbidden, cap
 
 
+@pytest.fixture
+def row_samples(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prices from row samples only, as for columns that are all different."""
+    monkeypatch.setattr(assign_candidates, "class_prices", lambda *args: None)
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.usefixtures("row_samples")
 def test_sampled_prices_give_the_lp_optimum_with_a_valid_certificate(seed: int) -> None:
     score, forbidden, cap = twin_instance(seed)
     assert score.shape[0] >= assign_candidates._SAMPLE_ROWS_PER_COL * score.shape[1]  # the sampled path runs
@@ -64,6 +73,7 @@ def test_sampled_prices_give_the_lp_optimum_with_a_valid_certificate(seed: int) 
     assert not forbidden[result.pairs[:, 0], result.pairs[:, 1]].any()
 
 
+@pytest.mark.usefixtures("row_samples")
 def test_tied_columns_never_need_the_slow_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
     """Spread ties plus max-flow repair make the first candidate set feasible: no blind widening."""
     score, forbidden, cap = twin_instance(4)
@@ -76,6 +86,7 @@ def test_tied_columns_never_need_the_slow_fallback(monkeypatch: pytest.MonkeyPat
     assert result.certificate.is_optimal
 
 
+@pytest.mark.usefixtures("row_samples")
 def test_few_flow_solves_at_the_full_size(monkeypatch: pytest.MonkeyPatch) -> None:
     """Good prices: the full problem is solved a handful of times, not once per pricing round of a cold start."""
     score, forbidden, cap = twin_instance(5, n=1200)
@@ -95,6 +106,7 @@ def test_few_flow_solves_at_the_full_size(monkeypatch: pytest.MonkeyPatch) -> No
     assert max(sizes) < 0.5 * score.size  # pruned: far fewer arcs than pairs
 
 
+@pytest.mark.usefixtures("row_samples")
 def test_the_result_is_the_same_every_run() -> None:
     score, forbidden, cap = twin_instance(6)
     first = optimal_assignment(score, cap, 3, forbidden=forbidden)
@@ -104,6 +116,7 @@ def test_the_result_is_the_same_every_run() -> None:
     assert np.array_equal(first.certificate.col_potential, again.certificate.col_potential)
 
 
+@pytest.mark.usefixtures("row_samples")
 def test_sampling_does_not_change_the_optimum(monkeypatch: pytest.MonkeyPatch) -> None:
     score, forbidden, cap = twin_instance(7)
     sampled = optimal_assignment(score, cap, 3, forbidden=forbidden)
@@ -177,6 +190,7 @@ def _solve_counting(
     return result, per_size
 
 
+@pytest.mark.usefixtures("row_samples")
 def test_price_samples_stop_after_one_pricing_round(monkeypatch: pytest.MonkeyPatch) -> None:
     """Sampled prices are only a starting point: each sample level solves at most _SAMPLE_SOLVES times (this
     instance's smallest sample needs 4 uncapped), while the full problem still runs to its proof."""
