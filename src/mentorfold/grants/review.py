@@ -7,6 +7,7 @@ import hashlib
 import itertools
 import time
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -287,7 +288,8 @@ class _AssignmentData:
     conflicts: list[tuple[int, int]]
 
 
-def _assignment_data(cycle: GrantCycle) -> _AssignmentData:
+def _assignment_texts(cycle: GrantCycle) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Submitted applications (id, texts, topics) and reviewer profiles (id, expertise, max load), by id."""
     apps = list(
         Application.objects.filter(cycle=cycle, status=Application.Status.SUBMITTED)
         .order_by("pk")
@@ -296,6 +298,12 @@ def _assignment_data(cycle: GrantCycle) -> _AssignmentData:
     profiles = list(
         ReviewerProfile.objects.order_by("user_id").values_list("user_id", "expertise", "max_load")
     )
+    return apps, profiles
+
+
+def _assignment_data(
+    cycle: GrantCycle, apps: list[tuple[Any, ...]], profiles: list[tuple[Any, ...]]
+) -> _AssignmentData:
     reviewed = set(Review.objects.filter(cycle=cycle).values_list("application_id", "reviewer_id"))
     assigned = Assignment.objects.filter(cycle=cycle).values_list("application_id", "reviewer_id")
     conflicts = list(
@@ -365,6 +373,15 @@ def _explanations(result: Any, kept_idx: Any, app_ids: list[int], rev_ids: list[
     }
 
 
+def _stale_assignment() -> ValidationError:
+    return ValidationError(
+        _(
+            "Reviews, conflicts, applications or another assignment changed while this one was being "
+            "calculated. Nothing was changed: run the assignment again."
+        )
+    )
+
+
 def assignment_run(*, cycle: GrantCycle, actor: Any = None, explain: bool = True) -> AssignmentRun:
     """Optimal reviewer assignment by affinity, conflicts forbidden, load limits kept.
 
@@ -390,23 +407,35 @@ def assignment_run(*, cycle: GrantCycle, actor: Any = None, explain: bool = True
 def _assignment_run(*, cycle: GrantCycle, actor: Any, explain: bool) -> AssignmentRun:
     refuse_if_frozen(cycle)
     started = time.perf_counter()
-    conflicts_detect(cycle=cycle)
-    state = _assignment_state(cycle)
-    data = _assignment_data(cycle)
-    apps, profiles = data.apps, data.profiles
+    apps, profiles = _assignment_texts(cycle)
     if not apps:
         raise ValidationError(_("There are no submitted applications to assign."))
     if not profiles:
         raise ValidationError(_("There are no reviewers yet. Invite reviewers first."))
+    # The affinity matrix (pure computation, no database) is built on a second thread while this one
+    # detects and stores conflicts: SQLite and PostgreSQL release the GIL while they write.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="affinity") as pool:
+        scoring = pool.submit(
+            affinity_matrix,
+            [f"{a[1]} {a[2]} {a[3]} {a[4]}" for a in apps],
+            [p[1] for p in profiles],
+            [a[4] for a in apps],
+            [p[1] for p in profiles],
+        )
+        conflicts_detect(cycle=cycle)
+        state = _assignment_state(cycle)
+        data = _assignment_data(cycle, apps, profiles)
+        score = scoring.result()
+    # The texts were read before conflict detection: the state taken after it must describe the same rows.
+    if state[0] != (len(apps), sum(a[0] for a in apps), max(a[0] for a in apps)) or state[4] != (
+        len(profiles),
+        sum(p[0] for p in profiles),
+        sum(p[2] for p in profiles),
+    ):
+        raise _stale_assignment()
     app_ids = [a[0] for a in apps]
     rev_ids = [p[0] for p in profiles]
     n, m = len(apps), len(profiles)
-    score = affinity_matrix(
-        [f"{a[1]} {a[2]} {a[3]} {a[4]}" for a in apps],
-        [p[1] for p in profiles],
-        [a[4] for a in apps],
-        [p[1] for p in profiles],
-    )
     app_arr, rev_arr = np.asarray(app_ids, dtype=np.int64), np.asarray(rev_ids, dtype=np.int64)
     kept_idx = _pairs_array(data.kept, app_arr, rev_arr)
     conflict_idx = _pairs_array(data.conflicts, app_arr, rev_arr)
@@ -452,12 +481,7 @@ def _assignment_run(*, cycle: GrantCycle, actor: Any, explain: bool) -> Assignme
     with transaction.atomic():
         cycle = lock_unfrozen_cycle(cycle.pk)
         if _assignment_state(cycle) != state:
-            raise ValidationError(
-                _(
-                    "Reviews, conflicts, applications or another assignment changed while this one was being "
-                    "calculated. Nothing was changed: run the assignment again."
-                )
-            )
+            raise _stale_assignment()
         # Pairs under review stay (the state check above proves they are the ones the solve kept).
         Assignment.objects.filter(cycle=cycle).exclude(
             Exists(
