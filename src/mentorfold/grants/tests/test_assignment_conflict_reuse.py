@@ -149,3 +149,28 @@ def test_reuse_can_be_turned_off(school_cycle: GrantCycle, detect_calls: list[in
     detect_calls.clear()
     reviews.conflicts_detect(cycle=school_cycle, reuse=False)
     assert detect_calls
+
+
+@pytest.mark.parametrize("change", ["application", "reviewer load"])
+def test_a_change_while_conflicts_are_detected_stops_the_run(
+    school_cycle: GrantCycle, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """The texts are read before conflict detection (the affinity matrix is built beside it): an application
+    submitted, or a reviewer's load changed, in between must not be missed by the solve."""
+    from django.core.exceptions import ValidationError
+
+    from mentorfold.accounts.models import ReviewerProfile
+
+    real = reviews.conflicts_detect
+
+    def detect_while_someone_writes(*args: Any, **kwargs: Any) -> Any:
+        if change == "application":
+            ApplicationFactory(cycle=school_cycle, topics="surgery", personal_statement="late but in time")
+        else:
+            ReviewerProfile.objects.filter(pk=ReviewerProfile.objects.first().pk).update(max_load=1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(reviews, "conflicts_detect", detect_while_someone_writes)
+    with pytest.raises(ValidationError, match="changed while this one was being calculated"):
+        reviews.assignment_run(cycle=school_cycle)
+    assert not Assignment.objects.filter(cycle=school_cycle).exists()
