@@ -436,7 +436,9 @@ class Assignment(models.Model):
         MANUAL = "manual", _("Manual swap")
 
     # Covered by the (cycle, reviewer) index and the unique (application, reviewer): no index of their own.
-    cycle = models.ForeignKey(GrantCycle, on_delete=models.CASCADE, related_name="assignments", db_index=False)
+    cycle = models.ForeignKey(
+        GrantCycle, on_delete=models.CASCADE, related_name="assignments", db_index=False
+    )
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="assignments", db_index=False
     )

@@ -90,7 +90,9 @@ def test_an_infeasible_merged_problem_still_names_the_rows_at_fault() -> None:
     cap = np.array([1, 1, 3, 3, 3, 3])
     forbidden = np.zeros((6, 6), dtype=bool)
     forbidden[:3, 2:] = True
-    assert assign_classes.class_prices(score, sp.csr_array(forbidden), cap, np.ones(6, dtype=np.int64)) is None
+    assert (
+        assign_classes.class_prices(score, sp.csr_array(forbidden), cap, np.ones(6, dtype=np.int64)) is None
+    )
     with pytest.raises(InfeasibleAssignment) as info:
         optimal_assignment(score, cap, 1, forbidden=forbidden)
     rows = {int(r) for r in info.value.rows}
