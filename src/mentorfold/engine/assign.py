@@ -151,9 +151,12 @@ def optimal_assignment(
     Dual potentials come from shortest paths in the residual graph (vectorised
     Bellman-Ford), then tightened (unused columns' potentials raised to 0, each row's
     set to its best response), which never raises the bound. For dense input only
-    the best ``candidates_per_row`` columns per row enter the flow; with at least 4
-    rows per column they are the best at column prices estimated on every third row
-    (solved the same way, recursively), and a max flow over the candidates (no costs,
+    the best ``candidates_per_row`` columns per row enter the flow; when identical
+    columns make the distinct ones at most 60 % (reviewers with the same expertise),
+    at the exact prices of the problem with identical columns merged
+    (:mod:`assign_classes`, without ``min_load``); otherwise, with at least 4 rows per
+    column, at column prices estimated on every third row
+    (solved the same way, recursively); and a max flow over the candidates (no costs,
     milliseconds) widens any row it leaves short before the min-cost solve. Then every
     allowed pair's reduced cost ``score - u_i - p_j - lam`` is checked in chunks and
     violating pairs are added until none is left (column generation), so the pruned
@@ -162,7 +165,7 @@ def optimal_assignment(
     picking candidates; all of this changes speed, never the optimum, and the result
     is the same on every run. Time is roughly O(n_rows * n_cols) per pricing pass for
     dense input plus the flow on O(n_rows * candidates) arcs; memory is
-    O(n_cols * 512) beyond the inputs. Sparse input is pruned and priced the same
+    O(n_cols * 512) beyond the inputs (O(n_rows * n_classes) on the merged path). Sparse input is pruned and priced the same
     way over its stored pairs (O(nnz) per pass). With ``allow_partial``, if the pruned
     problem leaves a row short, every allowed pair joins before the final solve.
     An LP (HiGHS) gives the same optimum, since the transportation LP is totally
