@@ -18,9 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from ortools.graph.python import max_flow, min_cost_flow
 
-from .assign_flow import _cost_scale, _potentials
+from .assign_flow import _cost_scale, _min_cost_flows, _residual_distances, _short_rows
 from .assign_types import FloatArray, IntArray
 
 # Use classes only when they are at most this share of the columns (otherwise the row-sample estimate).
@@ -114,7 +113,8 @@ def _solve_classes(
     per_row = np.full(n, min(g, _START_PER_DEMAND * int(dem.max(initial=0)) + _START_MARGIN), dtype=np.int64)
     cand = _best(values - prices[None, :], per_row)
     while True:
-        short = _short_rows(cand, arc, n, g, dem, class_cap)
+        rows, cls = np.nonzero(cand)
+        short = _short_rows(rows, cls, n, g, dem, class_cap, arc[rows, cls])
         grow = short[per_row[short] < g]
         if grow.size == 0:
             break
@@ -161,17 +161,6 @@ def _arcs(
     return rows, cls, tails, heads, caps
 
 
-def _short_rows(cand: Any, arc: IntArray, n: int, g: int, dem: IntArray, class_cap: IntArray) -> IntArray:
-    """Rows a max flow over the candidate class arcs leaves below their demand."""
-    _rows, _cls, tails, heads, caps = _arcs(cand, arc, n, g, dem, class_cap)
-    solver = max_flow.SimpleMaxFlow()
-    solver.add_arcs_with_capacity(tails, heads, caps)
-    if solver.solve(n + g, n + g + 1) != solver.OPTIMAL:
-        raise RuntimeError("max flow failed")
-    got = np.asarray(solver.flows(np.arange(n)), dtype=np.int64)
-    return np.flatnonzero(got < dem).astype(np.int64)
-
-
 def _flow(
     cand: Any, values: FloatArray, arc: IntArray, dem: IntArray, class_cap: IntArray, scale: float
 ) -> tuple[FloatArray, FloatArray] | None:
@@ -183,24 +172,12 @@ def _flow(
     total = int(dem.sum())
     vals = values[rows, cls]
     costs = np.concatenate((np.zeros(n), -np.round(vals * scale), np.zeros(g))).astype(np.int64)
-    solver = min_cost_flow.SimpleMinCostFlow()
-    solver.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     supplies = np.zeros(n_nodes, dtype=np.int64)
     supplies[s], supplies[t] = total, -total
-    solver.set_nodes_supplies(np.arange(n_nodes), supplies)
-    status = solver.solve()
-    if status == solver.INFEASIBLE:
+    flows = _min_cost_flows(tails, heads, caps, costs, supplies)
+    if flows is None:
         return None
-    if status != solver.OPTIMAL:
-        raise RuntimeError(f"min-cost flow failed with status {status}")
-    flows = np.asarray(solver.flows(np.arange(tails.shape[0])), dtype=np.int64)
-    fwd, bwd = flows < caps, flows > 0
-    dist = _potentials(
-        n_nodes,
-        np.concatenate((tails[fwd], heads[bwd])),
-        np.concatenate((heads[fwd], tails[bwd])),
-        np.concatenate((costs[fwd], -costs[bwd])),
-    ).astype(np.float64)
+    dist = _residual_distances(n_nodes, tails, heads, caps, costs, flows)
     prices = np.maximum((dist[t] - dist[n : n + g]) / scale, 0.0)
     return prices, _row_potentials(rows, vals - prices[cls], caps[n : n + rows.shape[0]], dem)
 

@@ -57,6 +57,34 @@ def _potentials(n_nodes: int, tail: IntArray, head: IntArray, cost: IntArray) ->
     raise RuntimeError("negative cycle in the residual graph: the flow was not optimal")
 
 
+def _min_cost_flows(
+    tails: IntArray, heads: IntArray, caps: IntArray, costs: IntArray, supplies: IntArray
+) -> IntArray | None:
+    """Flow on each arc of an optimal min-cost flow (OR-Tools), or None when the supplies cannot be met."""
+    solver = min_cost_flow.SimpleMinCostFlow()
+    solver.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    solver.set_nodes_supplies(np.arange(supplies.shape[0]), supplies)
+    status = solver.solve()
+    if status == solver.INFEASIBLE:
+        return None
+    if status != solver.OPTIMAL:
+        raise RuntimeError(f"min-cost flow failed with status {status}")
+    return np.asarray(solver.flows(np.arange(tails.shape[0])), dtype=np.int64)
+
+
+def _residual_distances(
+    n_nodes: int, tails: IntArray, heads: IntArray, caps: IntArray, costs: IntArray, flows: IntArray
+) -> FloatArray:
+    """Shortest-path distances (:func:`_potentials`) in the residual graph of an optimal flow."""
+    fwd, bwd = flows < caps, flows > 0
+    return _potentials(
+        n_nodes,
+        np.concatenate((tails[fwd], heads[bwd])),
+        np.concatenate((heads[fwd], tails[bwd])),
+        np.concatenate((costs[fwd], -costs[bwd])),
+    ).astype(np.float64)
+
+
 def _solve_flow(
     rows: IntArray,
     cols: IntArray,
@@ -93,15 +121,8 @@ def _solve_flow(
             costs = np.concatenate((np.full(n, -1), np.zeros(n_pairs + m + 1))).astype(np.int64)
         else:
             costs = np.concatenate((np.zeros(n), pair_cost, np.zeros(m + 1))).astype(np.int64)
-        solver = min_cost_flow.SimpleMinCostFlow()
-        solver.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
-        solver.set_nodes_supplies(np.arange(n_nodes), supplies)
-        status = solver.solve()
-        if status == solver.INFEASIBLE:
-            return None
-        if status != solver.OPTIMAL:
-            raise RuntimeError(f"min-cost flow failed with status {status}")
-        return np.asarray(solver.flows(np.arange(tails.shape[0])), dtype=np.int64), caps
+        flows = _min_cost_flows(tails, heads, caps, costs, supplies)
+        return None if flows is None else (flows, caps)
 
     if np.any(cap < low):
         return None
@@ -117,14 +138,7 @@ def _solve_flow(
         return None
     flows, caps = solved
     costs = np.concatenate((np.zeros(n), pair_cost, np.zeros(m + 1))).astype(np.int64)
-    fwd = flows < caps
-    bwd = flows > 0
-    dist = _potentials(
-        n_nodes,
-        np.concatenate((tails[fwd], heads[bwd])),
-        np.concatenate((heads[fwd], tails[bwd])),
-        np.concatenate((costs[fwd], -costs[bwd])),
-    ).astype(np.float64)
+    dist = _residual_distances(n_nodes, tails, heads, caps, costs, flows)
     p = (dist[t] - dist[n : n + m]) / scale
     if partial:
         u = np.maximum(dist[:n] - dist[s], 0.0) / scale
@@ -200,8 +214,18 @@ def _diagnose(
     )
 
 
-def _short_rows(rows: IntArray, cols: IntArray, n: int, m: int, dem: IntArray, cap: IntArray) -> IntArray:
+def _short_rows(
+    rows: IntArray,
+    cols: IntArray,
+    n: int,
+    m: int,
+    dem: IntArray,
+    cap: IntArray,
+    pair_cap: IntArray | None = None,
+) -> IntArray:
     """Rows that a maximum flow over the candidate pairs leaves below their demand (min_load ignored).
+
+    Each pair carries one unit, or ``pair_cap`` units (merged columns, :mod:`assign_classes`).
 
     A max flow (no costs) takes milliseconds where the min-cost flow takes most of a second, so candidate
     sets are made feasible with it before the costly solve.
@@ -211,7 +235,9 @@ def _short_rows(rows: IntArray, cols: IntArray, n: int, m: int, dem: IntArray, c
     solver.add_arcs_with_capacity(
         np.concatenate((np.full(n, s), rows, n + np.arange(m))).astype(np.int64),
         np.concatenate((np.arange(n), n + cols, np.full(m, t))).astype(np.int64),
-        np.concatenate((dem, np.ones(rows.shape[0], np.int64), cap)).astype(np.int64),
+        np.concatenate((dem, np.ones(rows.shape[0], np.int64) if pair_cap is None else pair_cap, cap)).astype(
+            np.int64
+        ),
     )
     status = solver.solve(s, t)
     if status != solver.OPTIMAL:
