@@ -207,9 +207,15 @@ def guardian_link_revoke(*, link: GuardianLink, actor: User, reason: str) -> Non
     """A guardian withdraws (or a coordinator removes) the link; later issues cancel bookings on revoked consent."""
     if not (actor.has_role(Role.COORDINATOR) or link.guardian_id == actor.pk):
         raise PermissionDenied
+    # A conditional update: a second revoke (double click, two tabs) changes nothing and is not audited again.
+    revoked = (
+        GuardianLink.objects.filter(pk=link.pk)
+        .exclude(status=GuardianLink.Status.REVOKED)
+        .update(status=GuardianLink.Status.REVOKED)
+    )
     link.status = GuardianLink.Status.REVOKED
-    link.save(update_fields=["status"])
-    audit(actor=actor, action="guardian.revoke", target=link, reason=reason)
+    if revoked:
+        audit(actor=actor, action="guardian.revoke", target=link, reason=reason)
 
 
 @transaction.atomic

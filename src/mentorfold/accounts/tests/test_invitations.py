@@ -142,3 +142,13 @@ def test_a_revoke_reason_over_500_characters_is_named_not_cut(client: Any, guard
     guardian_link.refresh_from_db()
     assert guardian_link.status != GuardianLink.Status.REVOKED
     assert not AuditEvent.objects.filter(action="guardian.revoke").exists()
+
+
+def test_a_second_revoke_changes_nothing_and_is_audited_once(client: Any, guardian_link: Any) -> None:
+    """A conditional update: a double click (or two tabs) revokes once, with one audit entry."""
+    client.force_login(guardian_link.guardian)
+    for _ in range(2):
+        client.post(reverse("guardian_link_revoke", args=[guardian_link.pk]), {"reason": "moving away"})
+    guardian_link.refresh_from_db()
+    assert guardian_link.status == GuardianLink.Status.REVOKED
+    assert AuditEvent.objects.filter(action="guardian.revoke").count() == 1
