@@ -9,7 +9,7 @@ import time
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -280,12 +280,22 @@ def reviewer_capacity(cycle: GrantCycle, profile_max_load: int) -> int:
 
 @dataclass(frozen=True)
 class _AssignmentData:
-    """What one assignment solve reads from the database (plain values, read outside any transaction)."""
+    """The pairs one assignment solve keeps or forbids (plain values, read outside any transaction)."""
 
-    apps: list[tuple[Any, ...]]
-    profiles: list[tuple[Any, ...]]
     kept: list[tuple[int, int]]
     conflicts: list[tuple[int, int]]
+
+
+class _AssignmentState(NamedTuple):
+    """Counts, id sums and largest ids (see :func:`_assignment_state`); compared as a whole tuple."""
+
+    applications: tuple[Any, ...]
+    reviews: tuple[Any, ...]
+    assignments: tuple[Any, ...]
+    conflicts: tuple[Any, ...]
+    reviewers: tuple[Any, ...]
+    last_run: Any
+    settings: tuple[Any, ...]
 
 
 def _assignment_texts(cycle: GrantCycle) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -301,9 +311,7 @@ def _assignment_texts(cycle: GrantCycle) -> tuple[list[tuple[Any, ...]], list[tu
     return apps, profiles
 
 
-def _assignment_data(
-    cycle: GrantCycle, apps: list[tuple[Any, ...]], profiles: list[tuple[Any, ...]]
-) -> _AssignmentData:
+def _assignment_data(cycle: GrantCycle) -> _AssignmentData:
     reviewed = set(Review.objects.filter(cycle=cycle).values_list("application_id", "reviewer_id"))
     assigned = Assignment.objects.filter(cycle=cycle).values_list("application_id", "reviewer_id")
     conflicts = list(
@@ -312,14 +320,20 @@ def _assignment_data(
         )
     )
     return _AssignmentData(
-        apps=apps,
-        profiles=profiles,
         kept=[pair for pair in assigned if pair in reviewed],
         conflicts=conflicts,
     )
 
 
-def _assignment_state(cycle: GrantCycle) -> tuple[Any, ...]:
+def _texts_summary(apps: list[tuple[Any, ...]], profiles: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """The applications and reviewers part of :func:`_assignment_state`, from rows already read."""
+    return (
+        (len(apps), sum(a[0] for a in apps), max((a[0] for a in apps), default=None)),
+        (len(profiles), sum(p[0] for p in profiles), sum(p[2] for p in profiles)),
+    )
+
+
+def _assignment_state(cycle: GrantCycle) -> _AssignmentState:
     """A cheap summary of everything an assignment depends on, compared before and after the solve.
 
     Counts, id sums and largest ids per table (a handful of indexed aggregate queries, no rows fetched),
@@ -332,14 +346,14 @@ def _assignment_state(cycle: GrantCycle) -> tuple[Any, ...]:
         return (agg["n"], agg["total"], agg["top"])
 
     profiles = ReviewerProfile.objects.aggregate(n=Count("pk"), total=Sum("user_id"), load=Sum("max_load"))
-    return (
-        summary(Application.objects.filter(cycle=cycle, status=Application.Status.SUBMITTED)),
-        summary(Review.objects.filter(cycle=cycle)),
-        summary(Assignment.objects.filter(cycle=cycle)),
-        summary(Conflict.objects.filter(cycle=cycle, status__in=Conflict.BLOCKING)),
-        (profiles["n"], profiles["total"], profiles["load"]),
-        AssignmentRun.objects.filter(cycle=cycle).aggregate(top=Max("pk"))["top"],
-        (cycle.reviewers_per_application, cycle.reviewer_max_load, cycle.reviewer_min_load),
+    return _AssignmentState(
+        applications=summary(Application.objects.filter(cycle=cycle, status=Application.Status.SUBMITTED)),
+        reviews=summary(Review.objects.filter(cycle=cycle)),
+        assignments=summary(Assignment.objects.filter(cycle=cycle)),
+        conflicts=summary(Conflict.objects.filter(cycle=cycle, status__in=Conflict.BLOCKING)),
+        reviewers=(profiles["n"], profiles["total"], profiles["load"]),
+        last_run=AssignmentRun.objects.filter(cycle=cycle).aggregate(top=Max("pk"))["top"],
+        settings=(cycle.reviewers_per_application, cycle.reviewer_max_load, cycle.reviewer_min_load),
     )
 
 
@@ -424,14 +438,10 @@ def _assignment_run(*, cycle: GrantCycle, actor: Any, explain: bool) -> Assignme
         )
         conflicts_detect(cycle=cycle)
         state = _assignment_state(cycle)
-        data = _assignment_data(cycle, apps, profiles)
+        data = _assignment_data(cycle)
         score = scoring.result()
     # The texts were read before conflict detection: the state taken after it must describe the same rows.
-    if state[0] != (len(apps), sum(a[0] for a in apps), max(a[0] for a in apps)) or state[4] != (
-        len(profiles),
-        sum(p[0] for p in profiles),
-        sum(p[2] for p in profiles),
-    ):
+    if (state.applications, state.reviewers) != _texts_summary(apps, profiles):
         raise _stale_assignment()
     app_ids = [a[0] for a in apps]
     rev_ids = [p[0] for p in profiles]
